@@ -1,0 +1,184 @@
+// Kernels from plugins, as the runtime sees them, and the registry by name.
+//
+//   plexus::Registry reg;
+//   reg.add_plugin(entry(&host, &err), "/path/libplexus_layers.so");  // validates every declaration
+//   const plexus::OpKernel& lin = reg.op("linear");
+//   plexus::AttrMap attrs{{"out_features", plexus::AttrValue(int64_t{10})}};
+//   auto resolved = lin.resolve_attrs(attrs, "fc1");
+//   plexus::InferResult shapes = lin.infer("fc1", resolved, {plexus::Shape{32, 784}});
+//   auto inst = lin.create("fc1", resolved, {plexus::Shape{32, 784}});
+//   plexus::Value y = plexus::apply(tape, *inst, {x}, {w, b}, /*training=*/true);
+//
+// The registry holds descriptor pointers; whoever loaded the libraries (the
+// runtime's PluginLoader) keeps them loaded for as long as the registry lives.
+#ifndef PLEXUS_KERNEL_HPP
+#define PLEXUS_KERNEL_HPP
+
+#include <plexus/abi/plugin.h>
+#include <plexus/error.hpp>
+#include <plexus/tape.hpp>
+#include <plexus/tensor.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace plexus {
+
+/// An attribute or hyperparameter value as written in a model or on the command line.
+class AttrValue {
+ public:
+  AttrValue() = default;
+  explicit AttrValue(double v) : v_(v) {}
+  explicit AttrValue(int64_t v) : v_(v) {}
+  explicit AttrValue(bool v) : v_(v) {}
+  explicit AttrValue(std::string v) : v_(std::move(v)) {}
+  const std::variant<std::monostate, double, int64_t, bool, std::string>& get() const { return v_; }
+  std::string type_name() const;  // "f64", "i64", "bool", "str"
+  std::string str() const;        // the value as text
+  /// Parses "0.1", "10", "true", or anything else as a string.
+  static AttrValue parse(const std::string& text);
+
+ private:
+  std::variant<std::monostate, double, int64_t, bool, std::string> v_;
+};
+
+using AttrMap = std::map<std::string, AttrValue>;
+
+const char* value_type_name(int32_t plx_value_type);
+std::string value_to_string(const plx_value& v);
+
+/// Attribute values in declaration order, with the strings they point to.
+class ResolvedAttrs {
+ public:
+  const plx_value* data() const { return values_.data(); }
+  size_t size() const { return values_.size(); }
+  const plx_value& operator[](size_t i) const { return values_[i]; }
+
+ private:
+  friend ResolvedAttrs resolve_values(const plx_hparam_desc*, uint32_t, const AttrMap&, const std::string&);
+  std::vector<plx_value> values_;
+  std::vector<std::unique_ptr<std::string>> strings_;
+};
+
+/// Checks `given` against the declarations (unknown names, types, required
+/// ones) and fills defaults. `where` prefixes messages ("node 'fc1'").
+ResolvedAttrs resolve_values(const plx_hparam_desc* decl, uint32_t count, const AttrMap& given,
+                             const std::string& where);
+
+struct KernelOrigin {
+  std::string file;            // the shared library
+  std::string plugin;          // plx_plugin_desc.name
+  std::string plugin_version;
+};
+
+struct InferResult {
+  Shape dst;
+  std::vector<Shape> params;
+  std::vector<std::pair<int64_t, int64_t>> fans;  // fan_in, fan_out per parameter
+};
+
+class OpInstance;
+
+/// A layer, activation or loss from a plugin.
+class OpKernel {
+ public:
+  OpKernel(const plx_op_desc* desc, KernelOrigin origin) : desc_(desc), origin_(std::move(origin)) {}
+  const plx_op_desc& desc() const { return *desc_; }
+  const KernelOrigin& origin() const { return origin_; }
+  std::string name() const { return desc_->name; }
+  int32_t kind() const { return desc_->kind; }
+  int param_index(const std::string& role) const;   // -1 if none
+  int input_index(const std::string& role) const;   // -1 if none
+
+  ResolvedAttrs resolve_attrs(const AttrMap& given, const std::string& node) const;
+  InferResult infer(const std::string& node, const ResolvedAttrs& attrs, std::span<const Shape> inputs) const;
+  std::shared_ptr<OpInstance> create(const std::string& node, const ResolvedAttrs& attrs,
+                                     std::span<const Shape> inputs) const;
+
+ private:
+  const plx_op_desc* desc_;
+  KernelOrigin origin_;
+};
+
+/// One plugin-created instance per (node, input shapes). forward/backward are
+/// const and may run concurrently.
+class OpInstance {
+ public:
+  OpInstance(const OpKernel& kernel, std::string node, void* handle, InferResult shapes);
+  ~OpInstance();
+  OpInstance(const OpInstance&) = delete;
+  OpInstance& operator=(const OpInstance&) = delete;
+
+  const OpKernel& kernel() const { return kernel_; }
+  const std::string& node() const { return node_; }
+  const InferResult& shapes() const { return shapes_; }
+
+  /// dst = op(src; params). Allocates dst from the pool.
+  Tensor forward(std::span<const Tensor> src, std::span<const Tensor> params, bool training) const;
+  /// Fills diff_src[i] / diff_params[j] where defined() (allocated by the caller, overwritten).
+  void backward(std::span<const Tensor> src, std::span<const Tensor> params, const Tensor& dst,
+                const Tensor& diff_dst, std::span<Tensor> diff_src, std::span<Tensor> diff_params) const;
+  /// Losses: (correct, counted), or (0, 0) if the loss has no metric.
+  std::pair<int64_t, int64_t> metric(const Tensor& prediction, const Tensor& target) const;
+
+ private:
+  [[noreturn]] void fail(const char* what, int32_t code, const plx_error& err) const;
+  const OpKernel& kernel_;
+  std::string node_;
+  void* handle_;
+  InferResult shapes_;
+};
+
+/// Runs `inst` on values of `tape`: inputs then params, in declared order.
+/// Records a node whose backward calls the plugin's backward.
+Value apply(Tape& tape, const std::shared_ptr<const OpInstance>& inst, std::span<const Value> src,
+            std::span<const Value> params, bool training);
+
+/// An optimizer from a plugin.
+class OptimizerKernel {
+ public:
+  OptimizerKernel(const plx_optimizer_desc* desc, KernelOrigin origin) : desc_(desc), origin_(std::move(origin)) {}
+  const plx_optimizer_desc& desc() const { return *desc_; }
+  const KernelOrigin& origin() const { return origin_; }
+  std::string name() const { return desc_->name; }
+  ResolvedAttrs resolve_hparams(const AttrMap& given) const;
+  /// One update of one parameter over [begin, end) of its elements.
+  void step(const std::string& param_name, int64_t t, double lr, const ResolvedAttrs& hparams, Tensor& param,
+            const Tensor& grad, std::span<Tensor> state, int64_t begin, int64_t end) const;
+
+ private:
+  const plx_optimizer_desc* desc_;
+  KernelOrigin origin_;
+};
+
+/// Kernels by name. Adding a plugin validates every declaration first and adds
+/// nothing if any is malformed or a name is taken.
+class Registry {
+ public:
+  /// Throws Error(kAbi / kPlugin) naming `origin.file` and the problem.
+  void add_plugin(const plx_plugin_desc* desc, const std::string& file);
+
+  const OpKernel* find_op(const std::string& name) const;
+  const OptimizerKernel* find_optimizer(const std::string& name) const;
+  /// Like find_*, but throws kNotFound listing the known names.
+  const OpKernel& op(const std::string& name) const;
+  const OptimizerKernel& optimizer(const std::string& name) const;
+
+  const std::map<std::string, std::unique_ptr<OpKernel>>& ops() const { return ops_; }
+  const std::map<std::string, std::unique_ptr<OptimizerKernel>>& optimizers() const { return optimizers_; }
+  std::string known_ops() const;         // "linear, relu, ..."
+  std::string known_optimizers() const;
+
+ private:
+  std::map<std::string, std::unique_ptr<OpKernel>> ops_;
+  std::map<std::string, std::unique_ptr<OptimizerKernel>> optimizers_;
+};
+
+}  // namespace plexus
+
+#endif

@@ -1,0 +1,117 @@
+// Tensor: f32, row-major, contiguous, 64-byte aligned storage from a caching pool.
+//
+//   plexus::Tensor x = plexus::Tensor::zeros({128, 784});
+//   x.data()[0] = 1.0f;
+//   plx_tensor_view v = x.view();      // for the plugin ABI; valid while x lives
+//
+// Copies share storage (like torch.Tensor); clone() copies the data.
+#ifndef PLEXUS_TENSOR_HPP
+#define PLEXUS_TENSOR_HPP
+
+#include <plexus/abi/plugin.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace plexus {
+
+/// A shape of at most PLX_MAX_NDIM dimensions, by value.
+class Shape {
+ public:
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims);
+  explicit Shape(std::span<const int64_t> dims);
+  explicit Shape(const plx_shape& s);
+
+  int ndim() const { return ndim_; }
+  int64_t operator[](int i) const { return dims_[static_cast<size_t>(i)]; }
+  int64_t& operator[](int i) { return dims_[static_cast<size_t>(i)]; }
+  int64_t numel() const;
+  const int64_t* data() const { return dims_.data(); }
+  plx_shape raw() const;
+  std::string str() const;  // "[128, 784]"
+  bool operator==(const Shape& o) const;
+  bool operator!=(const Shape& o) const { return !(*this == o); }
+
+ private:
+  std::array<int64_t, PLX_MAX_NDIM> dims_{};
+  int ndim_ = 0;
+};
+
+/// A caching allocator of 64-byte aligned blocks. Freed blocks are kept by
+/// size and handed out again, so a training step in steady state allocates
+/// nothing from the system. Thread-safe.
+class Pool {
+ public:
+  Pool() = default;
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  void* allocate(size_t bytes);
+  void release(void* p, size_t bytes) noexcept;
+  void trim();  // returns every cached block to the system
+
+  /// Blocks obtained from the system so far (cache misses).
+  uint64_t system_allocations() const;
+  size_t cached_bytes() const;
+
+  /// The process-wide default pool (a cache of memory, not program state).
+  static const std::shared_ptr<Pool>& global();
+
+ private:
+  static size_t rounded(size_t bytes);
+  mutable std::mutex mu_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  uint64_t system_allocations_ = 0;
+  size_t cached_bytes_ = 0;
+};
+
+class Tensor {
+ public:
+  Tensor() = default;  // undefined: defined() == false
+
+  static Tensor empty(const Shape& shape, const std::shared_ptr<Pool>& pool = Pool::global());
+  static Tensor zeros(const Shape& shape);
+  static Tensor full(const Shape& shape, float value);
+  static Tensor from(const Shape& shape, std::span<const float> values);
+
+  bool defined() const { return storage_ != nullptr; }
+  const Shape& shape() const { return shape_; }
+  int ndim() const { return shape_.ndim(); }
+  int64_t dim(int i) const { return shape_[i]; }
+  int64_t numel() const { return shape_.numel(); }
+  float* data() { return data_; }
+  const float* data() const { return data_; }
+  std::span<float> span() { return {data_, static_cast<size_t>(numel())}; }
+  std::span<const float> span() const { return {data_, static_cast<size_t>(numel())}; }
+
+  Tensor clone() const;
+  /// Same storage, new shape with the same number of elements.
+  Tensor reshape(const Shape& shape) const;
+  /// Rows [begin, end) of dimension 0, copied.
+  Tensor rows(int64_t begin, int64_t end) const;
+  void fill(float v);
+  void copy_from(const Tensor& src);  // same numel
+
+  /// A view for the plugin ABI; valid while this Tensor lives.
+  plx_tensor_view view() const;
+
+ private:
+  struct Storage;
+  std::shared_ptr<Storage> storage_;
+  float* data_ = nullptr;
+  Shape shape_;
+};
+
+}  // namespace plexus
+
+#endif

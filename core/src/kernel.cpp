@@ -1,0 +1,389 @@
+#include <plexus/kernel.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace plexus {
+
+// ---- attribute values -------------------------------------------------------
+
+std::string AttrValue::type_name() const {
+  switch (v_.index()) {
+    case 1: return "f64";
+    case 2: return "i64";
+    case 3: return "bool";
+    case 4: return "str";
+    default: return "none";
+  }
+}
+
+std::string AttrValue::str() const {
+  switch (v_.index()) {
+    case 1: {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", std::get<double>(v_));
+      return buf;
+    }
+    case 2: return std::to_string(std::get<int64_t>(v_));
+    case 3: return std::get<bool>(v_) ? "true" : "false";
+    case 4: return std::get<std::string>(v_);
+    default: return "";
+  }
+}
+
+AttrValue AttrValue::parse(const std::string& text) {
+  if (text == "true") return AttrValue(true);
+  if (text == "false") return AttrValue(false);
+  if (!text.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    long long i = std::strtoll(text.c_str(), &end, 10);
+    if (*end == '\0' && errno == 0) return AttrValue(static_cast<int64_t>(i));
+    double d = std::strtod(text.c_str(), &end);
+    if (*end == '\0') return AttrValue(d);
+  }
+  return AttrValue(text);
+}
+
+const char* value_type_name(int32_t t) {
+  switch (t) {
+    case PLX_VALUE_F64: return "f64";
+    case PLX_VALUE_I64: return "i64";
+    case PLX_VALUE_BOOL: return "bool";
+    case PLX_VALUE_STR: return "str";
+    default: return "unknown";
+  }
+}
+
+std::string value_to_string(const plx_value& v) {
+  switch (v.type) {
+    case PLX_VALUE_F64: return AttrValue(v.as.f64).str();
+    case PLX_VALUE_I64: return std::to_string(v.as.i64);
+    case PLX_VALUE_BOOL: return v.as.boolean ? "true" : "false";
+    case PLX_VALUE_STR: return v.as.str ? std::string("\"") + v.as.str + "\"" : "\"\"";
+    default: return "?";
+  }
+}
+
+ResolvedAttrs resolve_values(const plx_hparam_desc* decl, uint32_t count, const AttrMap& given,
+                             const std::string& where) {
+  for (const auto& [name, value] : given) {
+    bool known = false;
+    for (uint32_t i = 0; i < count && !known; ++i) known = name == decl[i].name;
+    if (!known) {
+      std::string names;
+      for (uint32_t i = 0; i < count; ++i) names += (i ? ", " : "") + std::string(decl[i].name);
+      throw Error(ErrorCode::kInvalid, where + ": unknown attribute '" + name + "' (known: " +
+                                           (names.empty() ? "none" : names) + ")");
+    }
+  }
+  ResolvedAttrs r;
+  r.values_.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const plx_hparam_desc& d = decl[i];
+    plx_value v = d.default_value;
+    auto it = given.find(d.name);
+    if (it == given.end()) {
+      if (d.required)
+        throw Error(ErrorCode::kInvalid, where + ": attribute '" + d.name + "' (" + value_type_name(d.default_value.type) +
+                                             ") is required: " + (d.doc ? d.doc : ""));
+      r.values_.push_back(v);
+      continue;
+    }
+    const auto& g = it->second.get();
+    auto mismatch = [&] {
+      return Error(ErrorCode::kInvalid, where + ": attribute '" + d.name + "' expects " +
+                                            value_type_name(d.default_value.type) + ", got " + it->second.type_name() +
+                                            " " + it->second.str());
+    };
+    switch (d.default_value.type) {
+      case PLX_VALUE_F64:
+        if (auto p = std::get_if<double>(&g)) v.as.f64 = *p;
+        else if (auto q = std::get_if<int64_t>(&g)) v.as.f64 = static_cast<double>(*q);
+        else throw mismatch();
+        break;
+      case PLX_VALUE_I64:
+        if (auto p = std::get_if<int64_t>(&g)) v.as.i64 = *p;
+        else throw mismatch();
+        break;
+      case PLX_VALUE_BOOL:
+        if (auto p = std::get_if<bool>(&g)) v.as.boolean = *p ? 1 : 0;
+        else throw mismatch();
+        break;
+      case PLX_VALUE_STR:
+        if (auto p = std::get_if<std::string>(&g)) {
+          r.strings_.push_back(std::make_unique<std::string>(*p));
+          v.as.str = r.strings_.back()->c_str();
+        } else {
+          throw mismatch();
+        }
+        break;
+      default:
+        throw Error(ErrorCode::kAbi, where + ": attribute '" + d.name + "' has an unknown declared type");
+    }
+    r.values_.push_back(v);
+  }
+  return r;
+}
+
+// ---- OpKernel -----------------------------------------------------------------
+
+namespace {
+
+plx_error fresh_error() {
+  plx_error e{};
+  e.struct_size = sizeof(plx_error);
+  return e;
+}
+
+ErrorCode code_of(int32_t plx_code) {
+  switch (plx_code) {
+    case PLX_E_INVALID: return ErrorCode::kInvalid;
+    case PLX_E_NUMERIC: return ErrorCode::kNumeric;
+    case PLX_E_ABI: return ErrorCode::kAbi;
+    default: return ErrorCode::kPlugin;
+  }
+}
+
+std::string describe(const OpKernel& k) {
+  return "kernel '" + k.name() + "' from " + k.origin().file;
+}
+
+}  // namespace
+
+int OpKernel::param_index(const std::string& role) const {
+  for (uint32_t i = 0; i < desc_->param_count; ++i)
+    if (role == desc_->params[i].name) return static_cast<int>(i);
+  return -1;
+}
+
+int OpKernel::input_index(const std::string& role) const {
+  for (uint32_t i = 0; i < desc_->input_count; ++i)
+    if (role == desc_->inputs[i]) return static_cast<int>(i);
+  return -1;
+}
+
+ResolvedAttrs OpKernel::resolve_attrs(const AttrMap& given, const std::string& node) const {
+  return resolve_values(desc_->attrs, desc_->attr_count, given, "node '" + node + "' (" + name() + ")");
+}
+
+InferResult OpKernel::infer(const std::string& node, const ResolvedAttrs& attrs, std::span<const Shape> inputs) const {
+  if (inputs.size() != desc_->input_count)
+    throw Error(ErrorCode::kInvalid, "node '" + node + "': kernel '" + name() + "' takes " +
+                                         std::to_string(desc_->input_count) + " input(s), got " +
+                                         std::to_string(inputs.size()));
+  std::vector<plx_shape> in(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) in[i] = inputs[i].raw();
+  plx_shape dst{};
+  std::vector<plx_shape> params(desc_->param_count);
+  std::vector<int64_t> fan(2 * desc_->param_count, 0);
+  plx_infer_args a{};
+  a.struct_size = sizeof a;
+  a.node_name = node.c_str();
+  a.attrs = attrs.data();
+  a.input_count = static_cast<uint32_t>(in.size());
+  a.inputs = in.data();
+  a.dst = &dst;
+  a.params = params.data();
+  a.fan = fan.data();
+  plx_error err = fresh_error();
+  if (int32_t rc = desc_->infer(&a, &err); rc != PLX_OK)
+    throw Error(code_of(rc), std::string(err.message) + " [" + describe(*this) + "]");
+  InferResult r;
+  r.dst = Shape(dst);
+  for (uint32_t i = 0; i < desc_->param_count; ++i) {
+    r.params.push_back(Shape(params[i]));
+    r.fans.emplace_back(fan[2 * i], fan[2 * i + 1]);
+  }
+  return r;
+}
+
+std::shared_ptr<OpInstance> OpKernel::create(const std::string& node, const ResolvedAttrs& attrs,
+                                             std::span<const Shape> inputs) const {
+  InferResult shapes = infer(node, attrs, inputs);
+  std::vector<plx_shape> in(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) in[i] = inputs[i].raw();
+  plx_instance_args a{};
+  a.struct_size = sizeof a;
+  a.node_name = node.c_str();
+  a.attrs = attrs.data();
+  a.input_count = static_cast<uint32_t>(in.size());
+  a.inputs = in.data();
+  a.thread_budget = nullptr;
+  void* handle = nullptr;
+  plx_error err = fresh_error();
+  if (int32_t rc = desc_->create(&a, &handle, &err); rc != PLX_OK)
+    throw Error(code_of(rc), "node '" + node + "': " + err.message + " [" + describe(*this) + "]");
+  return std::make_shared<OpInstance>(*this, node, handle, std::move(shapes));
+}
+
+// ---- OpInstance ---------------------------------------------------------------
+
+OpInstance::OpInstance(const OpKernel& kernel, std::string node, void* handle, InferResult shapes)
+    : kernel_(kernel), node_(std::move(node)), handle_(handle), shapes_(std::move(shapes)) {}
+
+OpInstance::~OpInstance() {
+  if (handle_ != nullptr) kernel_.desc().destroy(handle_);
+}
+
+void OpInstance::fail(const char* what, int32_t code, const plx_error& err) const {
+  throw Error(code_of(code), "node '" + node_ + "': " + what + " failed: " + err.message + " [" + describe(kernel_) + "]");
+}
+
+namespace {
+std::vector<plx_tensor_view> views(std::span<const Tensor> ts) {
+  std::vector<plx_tensor_view> v(ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) v[i] = ts[i].defined() ? ts[i].view() : plx_tensor_view{};
+  return v;
+}
+}  // namespace
+
+Tensor OpInstance::forward(std::span<const Tensor> src, std::span<const Tensor> params, bool training) const {
+  const plx_op_desc& d = kernel_.desc();
+  if (src.size() != d.input_count || params.size() != d.param_count)
+    throw Error(ErrorCode::kInternal, "node '" + node_ + "': forward with a wrong number of inputs or parameters");
+  for (size_t i = 0; i < params.size(); ++i)
+    if (params[i].shape() != shapes_.params[i])
+      throw Error(ErrorCode::kInvalid, "node '" + node_ + "': parameter '" + d.params[i].name + "' has shape " +
+                                           params[i].shape().str() + ", expected " + shapes_.params[i].str());
+  Tensor dst = Tensor::empty(shapes_.dst);
+  auto sv = views(src);
+  auto pv = views(params);
+  plx_forward_args a{};
+  a.struct_size = sizeof a;
+  a.instance = handle_;
+  a.src = sv.data();
+  a.params = pv.data();
+  a.dst = dst.view();
+  a.training = training ? 1 : 0;
+  plx_error err = fresh_error();
+  if (int32_t rc = d.forward(&a, &err); rc != PLX_OK) fail("forward", rc, err);
+  return dst;
+}
+
+void OpInstance::backward(std::span<const Tensor> src, std::span<const Tensor> params, const Tensor& dst,
+                          const Tensor& diff_dst, std::span<Tensor> diff_src, std::span<Tensor> diff_params) const {
+  auto sv = views(src);
+  auto pv = views(params);
+  auto dsv = views(diff_src);
+  auto dpv = views(diff_params);
+  plx_backward_args a{};
+  a.struct_size = sizeof a;
+  a.instance = handle_;
+  a.src = sv.data();
+  a.params = pv.data();
+  a.dst = dst.defined() ? dst.view() : plx_tensor_view{};
+  a.diff_dst = diff_dst.view();
+  a.diff_src = dsv.data();
+  a.diff_params = dpv.data();
+  plx_error err = fresh_error();
+  if (int32_t rc = kernel_.desc().backward(&a, &err); rc != PLX_OK) fail("backward", rc, err);
+}
+
+std::pair<int64_t, int64_t> OpInstance::metric(const Tensor& prediction, const Tensor& target) const {
+  if (kernel_.desc().metric == nullptr) return {0, 0};
+  plx_tensor_view v[2] = {prediction.view(), target.view()};
+  int64_t correct = 0, counted = 0;
+  plx_metric_args a{};
+  a.struct_size = sizeof a;
+  a.instance = handle_;
+  a.src = v;
+  a.correct = &correct;
+  a.counted = &counted;
+  plx_error err = fresh_error();
+  if (int32_t rc = kernel_.desc().metric(&a, &err); rc != PLX_OK) fail("metric", rc, err);
+  return {correct, counted};
+}
+
+// ---- apply on a tape ----------------------------------------------------------
+
+namespace {
+
+struct PluginNodeState : NodeState {
+  std::shared_ptr<const OpInstance> inst;
+  std::vector<Shape> src_shapes;  // known even when the data is not saved
+  bool saved_src = false;
+  bool saved_dst = false;
+};
+
+// Saved tensors are laid out as [src... if saved_src] [params...] [dst if saved_dst].
+void plugin_backward(BackwardCall& call) {
+  const auto& st = static_cast<const PluginNodeState&>(*call.node.state);
+  const size_t ns = st.src_shapes.size();
+  const size_t np = call.node.inputs.size() - ns;
+  const std::vector<Tensor>& saved = call.node.saved;
+  std::vector<Tensor> src(ns), params(np);
+  size_t k = 0;
+  if (st.saved_src)
+    for (size_t i = 0; i < ns; ++i) src[i] = saved[k++];
+  for (size_t i = 0; i < np; ++i) params[i] = saved[k++];
+  Tensor dst = st.saved_dst ? saved[k] : Tensor();
+  std::vector<Tensor> diff_src(ns), diff_params(np);
+  for (size_t i = 0; i < ns; ++i)
+    if (call.needs_grad(i)) diff_src[i] = Tensor::empty(st.src_shapes[i]);
+  for (size_t i = 0; i < np; ++i)
+    if (call.needs_grad(ns + i)) diff_params[i] = Tensor::empty(st.inst->shapes().params[i]);
+  st.inst->backward(src, params, dst, call.diff_dst, diff_src, diff_params);
+  for (size_t i = 0; i < ns; ++i) call.diff_inputs[i] = std::move(diff_src[i]);
+  for (size_t i = 0; i < np; ++i) call.diff_inputs[ns + i] = std::move(diff_params[i]);
+}
+
+}  // namespace
+
+Value apply(Tape& tape, const std::shared_ptr<const OpInstance>& inst, std::span<const Value> src,
+            std::span<const Value> params, bool training) {
+  const plx_op_desc& d = inst->kernel().desc();
+  std::vector<Tensor> src_t(src.size()), param_t(params.size());
+  for (size_t i = 0; i < src.size(); ++i) src_t[i] = src[i].data();
+  for (size_t i = 0; i < params.size(); ++i) param_t[i] = params[i].data();
+  Tensor dst = inst->forward(src_t, param_t, training);
+
+  std::vector<Value> all(src.begin(), src.end());
+  all.insert(all.end(), params.begin(), params.end());
+  if (!tape.should_record(all)) return tape.record(d.name, all, std::move(dst), nullptr);
+
+  auto st = std::make_unique<PluginNodeState>();
+  st->inst = inst;
+  st->saved_src = (d.flags & PLX_OP_SAVES_SRC) != 0;
+  st->saved_dst = (d.flags & PLX_OP_SAVES_DST) != 0;
+  std::vector<Tensor> saved;
+  for (const Tensor& t : src_t) {
+    st->src_shapes.push_back(t.shape());
+    if (st->saved_src) saved.push_back(t);
+  }
+  for (const Tensor& t : param_t) saved.push_back(t);
+  if (st->saved_dst) saved.push_back(dst);
+  return tape.record(d.name, all, std::move(dst), &plugin_backward, std::move(saved), std::move(st));
+}
+
+// ---- OptimizerKernel ------------------------------------------------------------
+
+ResolvedAttrs OptimizerKernel::resolve_hparams(const AttrMap& given) const {
+  return resolve_values(desc_->hparams, desc_->hparam_count, given, "optimizer '" + name() + "'");
+}
+
+void OptimizerKernel::step(const std::string& param_name, int64_t t, double lr, const ResolvedAttrs& hparams,
+                           Tensor& param, const Tensor& grad, std::span<Tensor> state, int64_t begin,
+                           int64_t end) const {
+  std::vector<plx_tensor_view> sv(state.size());
+  for (size_t i = 0; i < state.size(); ++i) sv[i] = state[i].view();
+  plx_step_args a{};
+  a.struct_size = sizeof a;
+  a.param_name = param_name.c_str();
+  a.step = t;
+  a.lr = lr;
+  a.hparams = hparams.data();
+  a.param = param.view();
+  a.grad = grad.view();
+  a.state = sv.data();
+  a.begin = begin;
+  a.end = end;
+  plx_error err = fresh_error();
+  if (int32_t rc = desc_->step(&a, &err); rc != PLX_OK)
+    throw Error(code_of(rc), "optimizer '" + name() + "' step on '" + param_name + "' failed: " + err.message +
+                                 " [from " + origin_.file + "]");
+}
+
+}  // namespace plexus

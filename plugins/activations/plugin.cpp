@@ -1,0 +1,11 @@
+// plexus-activations: the built-in activation kernels, one per file.
+#include "identity.hpp"
+#include "relu.hpp"
+#include "sigmoid.hpp"
+#include "softmax.hpp"
+#include "tanh.hpp"
+
+namespace plx = plexus::plugins;
+
+PLEXUS_PLUGIN("plexus-activations", PLEXUS_SDK_VERSION, plx::Identity, plx::Relu, plx::Tanh, plx::Sigmoid,
+              plx::Softmax)

@@ -1,0 +1,18 @@
+#include "relu.hpp"
+
+namespace plexus::plugins {
+
+void Relu::infer(sdk::InferContext& ctx) { ctx.set_dst(ctx.input(0)); }
+
+Relu::Relu(const sdk::InstanceContext& ctx)
+    : fn_(dnnl::algorithm::eltwise_relu_use_dst_for_bwd, /*use_dst=*/true, ctx.input(0).numel()) {}
+
+void Relu::forward(sdk::ForwardContext& ctx) const { fn_.forward(ctx.src(0).data(), ctx.dst().data()); }
+
+void Relu::backward(sdk::BackwardContext& ctx) const {
+  const sdk::Tensor diff_src = ctx.diff_src(0);
+  if (!diff_src.present()) return;
+  fn_.backward(ctx.dst().data(), ctx.diff_dst().data(), diff_src.data());
+}
+
+}  // namespace plexus::plugins

@@ -1,0 +1,151 @@
+// oneDNN adapters shared by the built-in plugins (header-only, compiled into
+// each plugin; nothing here crosses the plugin boundary).
+//
+//   plexus::plugins::Dnnl dnnl;                       // one CPU engine per op instance
+//   auto md = plexus::plugins::plain_md({n, c});      // f32, row-major
+//   dnnl.run("relu forward", prim, pd.scratchpad_desc(),
+//            {{DNNL_ARG_SRC, dnnl.wrap(md, x)}, {DNNL_ARG_DST, dnnl.wrap(md, y)}});
+//
+// Concurrency: primitives are created once (in an op instance's constructor)
+// with the user scratchpad mode, and run() gives every execution its own
+// stream and scratchpad, so forward/backward of one instance may run from
+// several threads at once. All code is written against the oneDNN 2.x API
+// (op descriptor, then primitive descriptor) and kept here and in the op files
+// that include it, so a move to 3.x stays local.
+#ifndef PLEXUS_PLUGINS_DNNL_UTIL_HPP
+#define PLEXUS_PLUGINS_DNNL_UTIL_HPP
+
+#include <plexus/sdk/plugin.hpp>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <new>
+#include <string>
+#include <unordered_map>
+
+namespace plexus::plugins {
+
+/// A plain (row-major) f32 memory descriptor of the given dims.
+inline dnnl::memory::desc plain_md(const dnnl::memory::dims& dims) {
+  using tag = dnnl::memory::format_tag;
+  static constexpr tag kTags[] = {tag::a, tag::ab, tag::abc, tag::abcd, tag::abcde, tag::abcdef};
+  if (dims.empty() || dims.size() > std::size(kTags))
+    throw sdk::Error(PLX_E_INTERNAL, "plain_md: unsupported rank " + std::to_string(dims.size()));
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, kTags[dims.size() - 1]);
+}
+
+/// Primitive attributes every plugin primitive uses: a caller-provided
+/// scratchpad, so one primitive can execute concurrently.
+inline dnnl::primitive_attr user_scratchpad_attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+/// Runs f, turning a oneDNN exception into an sdk::Error that says what failed.
+template <class F>
+decltype(auto) dnnl_call(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const dnnl::error& e) {
+    throw sdk::Error(PLX_E_INTERNAL, std::string("oneDNN failed in ") + what + ": " + e.what());
+  }
+}
+
+/// A 64-byte aligned byte buffer for one execution's scratchpad.
+class ScratchBuffer {
+ public:
+  explicit ScratchBuffer(size_t bytes)
+      : p_(bytes ? ::operator new(bytes, std::align_val_t{64}) : nullptr) {}
+  ~ScratchBuffer() {
+    if (p_ != nullptr) ::operator delete(p_, std::align_val_t{64});
+  }
+  ScratchBuffer(const ScratchBuffer&) = delete;
+  ScratchBuffer& operator=(const ScratchBuffer&) = delete;
+  void* data() const { return p_; }
+
+ private:
+  void* p_;
+};
+
+/// A CPU engine owned by one op instance, plus per-call execution.
+class Dnnl {
+ public:
+  Dnnl() : engine_(dnnl_call("engine creation", [] { return dnnl::engine(dnnl::engine::kind::cpu, 0); })) {}
+  const dnnl::engine& engine() const { return engine_; }
+
+  /// Wraps a caller's buffer (plain layout) without copying. oneDNN memory
+  /// objects are not const-aware; inputs are only read by the primitive.
+  dnnl::memory wrap(const dnnl::memory::desc& md, const float* p) const {
+    return dnnl::memory(md, engine_, const_cast<float*>(p));
+  }
+
+  /// Executes `prim` on a fresh stream with its own scratchpad and waits.
+  void run(const char* what, const dnnl::primitive& prim, const dnnl::memory::desc& scratchpad,
+           std::unordered_map<int, dnnl::memory> args) const {
+    dnnl_call(what, [&] {
+      ScratchBuffer buf(scratchpad.get_size());
+      if (buf.data() != nullptr) args.insert({DNNL_ARG_SCRATCHPAD, dnnl::memory(scratchpad, engine_, buf.data())});
+      dnnl::stream s(engine_);
+      prim.execute(s, args);
+      s.wait();
+    });
+  }
+
+ private:
+  dnnl::engine engine_;
+};
+
+/// An elementwise function on `numel` contiguous floats, forward and backward
+/// primitives built once. With a *_use_dst_for_bwd algorithm, backward reads
+/// dst instead of src.
+class Eltwise {
+ public:
+  Eltwise(dnnl::algorithm alg, bool use_dst, int64_t numel, float alpha = 0.f, float beta = 0.f)
+      : use_dst_(use_dst), numel_(numel) {
+    if (numel_ == 0) return;  // nothing to compute; oneDNN is never called
+    dnnl_call("eltwise setup", [&] {
+      md_ = plain_md({numel});
+      const dnnl::primitive_attr attr = user_scratchpad_attr();
+      fwd_pd_ = dnnl::eltwise_forward::primitive_desc(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, alg, md_, alpha, beta), attr,
+          dnnl_.engine());
+      bwd_pd_ = dnnl::eltwise_backward::primitive_desc(dnnl::eltwise_backward::desc(alg, md_, md_, alpha, beta),
+                                                       attr, dnnl_.engine(), fwd_pd_);
+      fwd_ = dnnl::eltwise_forward(fwd_pd_);
+      bwd_ = dnnl::eltwise_backward(bwd_pd_);
+    });
+  }
+
+  void forward(const float* src, float* dst) const {
+    if (numel_ == 0) return;
+    dnnl_.run("eltwise forward", fwd_, fwd_pd_.scratchpad_desc(),
+              {{DNNL_ARG_SRC, dnnl_.wrap(md_, src)}, {DNNL_ARG_DST, dnnl_.wrap(md_, dst)}});
+  }
+
+  /// `data` is dst when constructed with use_dst, src otherwise.
+  void backward(const float* data, const float* diff_dst, float* diff_src) const {
+    if (numel_ == 0) return;
+    dnnl_.run("eltwise backward", bwd_, bwd_pd_.scratchpad_desc(),
+              {{use_dst_ ? DNNL_ARG_DST : DNNL_ARG_SRC, dnnl_.wrap(md_, data)},
+               {DNNL_ARG_DIFF_DST, dnnl_.wrap(md_, diff_dst)},
+               {DNNL_ARG_DIFF_SRC, dnnl_.wrap(md_, diff_src)}});
+  }
+
+ private:
+  Dnnl dnnl_;
+  bool use_dst_;
+  int64_t numel_;
+  dnnl::memory::desc md_;
+  dnnl::eltwise_forward::primitive_desc fwd_pd_;
+  dnnl::eltwise_backward::primitive_desc bwd_pd_;
+  dnnl::eltwise_forward fwd_;
+  dnnl::eltwise_backward bwd_;
+};
+
+}  // namespace plexus::plugins
+
+#endif  // PLEXUS_PLUGINS_DNNL_UTIL_HPP

@@ -1,0 +1,107 @@
+#include "linear.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace plexus::plugins {
+
+namespace {
+int64_t flat_features(const sdk::Shape& s) {
+  int64_t n = 1;
+  for (int i = 1; i < s.ndim(); ++i) n *= s[i];
+  return n;
+}
+}  // namespace
+
+void Linear::infer(sdk::InferContext& ctx) {
+  const sdk::Shape src = ctx.input(0);
+  const int64_t out = ctx.attrs().i64("out_features");
+  if (src.ndim() < 2) ctx.fail("linear needs src of rank >= 2 ([N, in_features, ...]), got " + src.str());
+  const int64_t in = flat_features(src);
+  if (in <= 0) ctx.fail("linear needs at least one input feature, got src " + src.str());
+  if (out <= 0) ctx.fail("attribute 'out_features' must be > 0, got " + std::to_string(out));
+  ctx.set_dst(sdk::Shape{src[0], out});
+  ctx.set_param(0, sdk::Shape{out, in}, in, out);
+  ctx.set_param(1, sdk::Shape{ctx.attrs().boolean("bias") ? out : 0}, in, out);
+}
+
+Linear::Linear(const sdk::InstanceContext& ctx)
+    : batch_(ctx.input(0)[0]),
+      in_(flat_features(ctx.input(0))),
+      out_(ctx.attrs().i64("out_features")),
+      bias_(ctx.attrs().boolean("bias")) {
+  if (batch_ == 0) return;  // an empty batch: forward writes nothing, diff_params are zeros
+  dnnl_call("linear setup", [&] {
+    src_md_ = plain_md({batch_, in_});
+    weights_md_ = plain_md({out_, in_});  // 'oi'
+    bias_md_ = plain_md({out_});
+    dst_md_ = plain_md({batch_, out_});
+    using Fwd = dnnl::inner_product_forward;
+    using BwdData = dnnl::inner_product_backward_data;
+    using BwdWeights = dnnl::inner_product_backward_weights;
+    const auto attr = user_scratchpad_attr();
+    const auto& eng = dnnl_.engine();
+    const auto prop = dnnl::prop_kind::forward_training;
+    fwd_pd_ = bias_ ? Fwd::primitive_desc({prop, src_md_, weights_md_, bias_md_, dst_md_}, attr, eng)
+                    : Fwd::primitive_desc({prop, src_md_, weights_md_, dst_md_}, attr, eng);
+    bwd_data_pd_ = BwdData::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, fwd_pd_);
+    bwd_weights_pd_ = bias_ ? BwdWeights::primitive_desc({src_md_, weights_md_, bias_md_, dst_md_}, attr, eng, fwd_pd_)
+                            : BwdWeights::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, fwd_pd_);
+    fwd_ = dnnl::inner_product_forward(fwd_pd_);
+    bwd_data_ = dnnl::inner_product_backward_data(bwd_data_pd_);
+    bwd_weights_ = dnnl::inner_product_backward_weights(bwd_weights_pd_);
+  });
+}
+
+void Linear::forward(sdk::ForwardContext& ctx) const {
+  if (batch_ == 0) return;
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, dnnl_.wrap(src_md_, ctx.src(0).data())},
+      {DNNL_ARG_WEIGHTS, dnnl_.wrap(weights_md_, ctx.param(0).data())},
+      {DNNL_ARG_DST, dnnl_.wrap(dst_md_, ctx.dst().data())}};
+  if (bias_) args.insert({DNNL_ARG_BIAS, dnnl_.wrap(bias_md_, ctx.param(1).data())});
+  dnnl_.run("linear forward", fwd_, fwd_pd_.scratchpad_desc(), std::move(args));
+}
+
+void Linear::backward(sdk::BackwardContext& ctx) const {
+  const sdk::Tensor diff_src = ctx.diff_src(0);
+  if (diff_src.present() && batch_ > 0) {
+    dnnl_.run("linear backward data", bwd_data_, bwd_data_pd_.scratchpad_desc(),
+              {{DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, ctx.diff_dst().data())},
+               {DNNL_ARG_WEIGHTS, dnnl_.wrap(weights_md_, ctx.param(0).data())},
+               {DNNL_ARG_DIFF_SRC, dnnl_.wrap(src_md_, diff_src.data())}});
+  }
+  backward_weights(ctx);
+}
+
+// oneDNN computes diff_weights and diff_bias together; a buffer stands in for
+// whichever of the two the caller does not want.
+void Linear::backward_weights(sdk::BackwardContext& ctx) const {
+  const sdk::Tensor dw = ctx.diff_param(0);
+  const sdk::Tensor db = ctx.diff_param(1);
+  const bool want_bias = bias_ && db.present();
+  if (!dw.present() && !want_bias) return;
+  if (batch_ == 0) {
+    if (dw.present()) std::fill_n(dw.data(), dw.numel(), 0.0f);
+    if (want_bias) std::fill_n(db.data(), db.numel(), 0.0f);
+    return;
+  }
+  std::vector<float> spare;
+  float* dw_ptr = dw.present() ? dw.data() : nullptr;
+  float* db_ptr = want_bias ? db.data() : nullptr;
+  if (dw_ptr == nullptr) {
+    spare.resize(static_cast<size_t>(out_ * in_));
+    dw_ptr = spare.data();
+  } else if (bias_ && db_ptr == nullptr) {
+    spare.resize(static_cast<size_t>(out_));
+    db_ptr = spare.data();
+  }
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, dnnl_.wrap(src_md_, ctx.src(0).data())},
+      {DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, ctx.diff_dst().data())},
+      {DNNL_ARG_DIFF_WEIGHTS, dnnl_.wrap(weights_md_, dw_ptr)}};
+  if (bias_) args.insert({DNNL_ARG_DIFF_BIAS, dnnl_.wrap(bias_md_, db_ptr)});
+  dnnl_.run("linear backward weights", bwd_weights_, bwd_weights_pd_.scratchpad_desc(), std::move(args));
+}
+
+}  // namespace plexus::plugins

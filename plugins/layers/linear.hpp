@@ -1,0 +1,53 @@
+// linear: fully connected layer on oneDNN inner_product.
+#ifndef PLEXUS_PLUGINS_LAYERS_LINEAR_HPP
+#define PLEXUS_PLUGINS_LAYERS_LINEAR_HPP
+
+#include "common/dnnl_util.hpp"
+
+#include <array>
+
+namespace plexus::plugins {
+
+struct Linear : sdk::OpDefaults {
+  static constexpr const char* name = "linear";
+  static constexpr int32_t kind = PLX_KIND_LAYER;
+  static constexpr uint32_t flags = PLX_OP_SAVES_SRC;  // diff_weights needs src
+  static constexpr const char* doc =
+      "Fully connected layer: dst[n, o] = sum_i src[n, i] weights[o, i] + bias[o], i.e. "
+      "dst = src W^T + b. src is [N, in_features] or [N, d1, d2, ...], flattened to "
+      "[N, d1*d2*...]; weights [out_features, in_features]; bias [out_features]; dst "
+      "[N, out_features]. Gradients: diff_src = diff_dst W, diff_weights = diff_dst^T src, "
+      "diff_bias = sum_n diff_dst[n, :]. With bias=false the bias parameter still exists "
+      "(so every linear node has the same parameter roles) but has shape [0] and is ignored.";
+  static constexpr std::array<sdk::Attr, 2> attrs{
+      sdk::Attr::i64("out_features", 0, "number of outputs per sample (> 0)").required_value(),
+      sdk::Attr::boolean("bias", true, "add a learned bias; false makes the bias parameter shape [0]"),
+  };
+  static constexpr std::array<sdk::Param, 2> params{{
+      {"weights", PLX_INIT_XAVIER_UNIFORM, 0.0, "[out_features, in_features]"},
+      {"bias", PLX_INIT_ZEROS, 0.0, "[out_features], or [0] when bias=false"},
+  }};
+
+  static void infer(sdk::InferContext& ctx);
+  explicit Linear(const sdk::InstanceContext& ctx);
+  void forward(sdk::ForwardContext& ctx) const;
+  void backward(sdk::BackwardContext& ctx) const;
+
+ private:
+  void backward_weights(sdk::BackwardContext& ctx) const;
+
+  Dnnl dnnl_;
+  int64_t batch_, in_, out_;
+  bool bias_;
+  dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
+  dnnl::inner_product_forward::primitive_desc fwd_pd_;
+  dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
+  dnnl::inner_product_backward_weights::primitive_desc bwd_weights_pd_;
+  dnnl::inner_product_forward fwd_;
+  dnnl::inner_product_backward_data bwd_data_;
+  dnnl::inner_product_backward_weights bwd_weights_;
+};
+
+}  // namespace plexus::plugins
+
+#endif

@@ -1,0 +1,113 @@
+// plexus::Trainer: minibatch training of a Model with an optimizer plugin,
+// evaluation, metrics CSV, checkpoints. Deterministic for a given seed and
+// thread count. The trainer never prints; progress goes to callbacks.
+//
+//   plexus::TrainOptions opt;  opt.epochs = 5;  opt.batch_size = 32;
+//   opt.optimizer = "sgd";  opt.hparams["lr"] = plexus::AttrValue(0.05);
+//   plexus::Trainer trainer(model, opt);
+//   trainer.fit(train, &test);
+//   plexus::EvalResult r = trainer.evaluate(test);
+#ifndef PLEXUS_TRAINER_HPP
+#define PLEXUS_TRAINER_HPP
+
+#include <plexus/checkpoint.hpp>
+#include <plexus/data.hpp>
+#include <plexus/model.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace plexus {
+
+struct TrainOptions {
+  int64_t epochs = 1;
+  int64_t batch_size = 32;
+  std::string optimizer = "sgd";
+  AttrMap hparams;                 // "lr" (default 0.01) is the runtime's; the rest go to the kernel
+  uint64_t seed = 0;
+  bool shuffle = true;
+  std::string metrics_csv;         // one row per epoch; empty: none
+  std::string save_path;           // checkpoint at the end (and every save_every steps)
+  int64_t save_every = 0;
+};
+
+struct EvalResult {
+  double loss = 0.0;               // mean over samples
+  double accuracy = 0.0;           // correct / counted (0 if the loss has no metric)
+  int64_t correct = 0;
+  int64_t counted = 0;
+  int64_t samples = 0;
+};
+
+struct StepInfo {
+  int64_t epoch = 0;               // from 1
+  int64_t step = 0;                // global optimizer step count after this step
+  int64_t batch = 0;               // index within the epoch, from 0
+  int64_t batches = 0;             // per epoch
+  double loss = 0.0;               // this batch
+  double running_loss = 0.0;       // mean over the epoch so far
+  double samples_per_sec = 0.0;
+  double elapsed = 0.0;            // seconds in this epoch
+};
+
+struct EpochInfo {
+  int64_t epoch = 0;
+  int64_t step = 0;
+  double train_loss = 0.0;         // mean over the epoch's batches, weighted by batch size
+  double train_accuracy = 0.0;
+  bool has_test = false;
+  EvalResult test;
+  double seconds = 0.0;
+  double samples_per_sec = 0.0;
+  double lr = 0.0;
+};
+
+struct TrainCallbacks {
+  std::function<void(const StepInfo&)> on_step;
+  std::function<void(const EpochInfo&)> on_epoch;
+};
+
+/// Mean loss and accuracy of `model` on `data` (no tape recording).
+EvalResult evaluate(const Model& model, const Dataset& data, int64_t batch_size = 256);
+/// Copies every parameter the model needs from `ck`, checking names and shapes.
+void load_params(Model& model, const Checkpoint& ck);
+
+class Trainer {
+ public:
+  Trainer(Model& model, TrainOptions options);
+
+  /// Initializes parameters from options.seed unless restore() was called.
+  std::vector<EpochInfo> fit(const Dataset& train, const Dataset* test, const TrainCallbacks& cb = {});
+  EvalResult evaluate(const Dataset& data, int64_t batch_size = 256) const;
+
+  /// Parameters, optimizer state, step, epoch and RNG state.
+  Checkpoint checkpoint() const;
+  /// Continues from `ck`: checks names, shapes and the optimizer's state slots.
+  void restore(const Checkpoint& ck);
+
+  int64_t step() const { return step_; }
+  double lr() const { return lr_; }
+
+ private:
+  void ensure_initialized();
+  void optimizer_step(const Model::Forward& fw, Tape& tape);
+  void save(const std::string& path) const;
+
+  Model& model_;
+  TrainOptions opt_;
+  const OptimizerKernel* optimizer_;
+  ResolvedAttrs hparams_;
+  double lr_ = 0.01;
+  std::map<std::string, std::vector<Tensor>> state_;  // per parameter, per declared slot
+  std::mt19937_64 rng_;
+  int64_t step_ = 0;
+  int64_t epoch_ = 0;
+  bool initialized_ = false;
+};
+
+}  // namespace plexus
+
+#endif

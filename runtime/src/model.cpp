@@ -1,0 +1,296 @@
+#include <plexus/error.hpp>
+#include <plexus/model.hpp>
+
+#include "init.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <set>
+
+namespace plexus {
+
+struct Model::NodePlan {
+  const proto::NodeDef* def = nullptr;
+  const OpKernel* kernel = nullptr;
+  ResolvedAttrs attrs;
+  std::vector<std::string> params;  // parameter name per declared role
+  mutable std::map<std::vector<int64_t>, std::shared_ptr<const OpInstance>> instances;
+};
+
+namespace {
+
+AttrMap attrs_of(const google::protobuf::Map<std::string, proto::AttrValue>& m) {
+  AttrMap r;
+  for (const auto& [k, v] : m) {
+    switch (v.value_case()) {
+      case proto::AttrValue::kF: r[k] = AttrValue(v.f()); break;
+      case proto::AttrValue::kI: r[k] = AttrValue(static_cast<int64_t>(v.i())); break;
+      case proto::AttrValue::kB: r[k] = AttrValue(v.b()); break;
+      case proto::AttrValue::kS: r[k] = AttrValue(v.s()); break;
+      default: r[k] = AttrValue(); break;
+    }
+  }
+  return r;
+}
+
+std::vector<int64_t> shape_key(std::span<const Shape> shapes) {
+  std::vector<int64_t> k;
+  for (const Shape& s : shapes) {
+    k.push_back(s.ndim());
+    for (int i = 0; i < s.ndim(); ++i) k.push_back(s[i]);
+  }
+  return k;
+}
+
+}  // namespace
+
+Model::Model(const Runtime& runtime, proto::ModelDef def, std::string source)
+    : runtime_(runtime), def_(std::move(def)), source_(std::move(source)) {
+  validate();
+}
+
+Model::~Model() = default;
+
+void Model::validate() {
+  const std::string& src = source_;
+  auto fail = [&](const std::string& where, const std::string& what) -> Error {
+    return Error(ErrorCode::kInvalid, src + ": " + where + ": " + what);
+  };
+  if (def_.format_version() > 1)
+    throw fail("field 'format_version'", "version " + std::to_string(def_.format_version()) +
+                                             " is newer than this Plexus reads (1)");
+  if (def_.nodes_size() == 0) throw fail("field 'nodes'", "the model has no nodes");
+
+  // Names: inputs and nodes share one namespace.
+  std::map<std::string, Shape> shapes;  // value name -> shape at batch 1
+  for (const proto::InputDef& in : def_.inputs()) {
+    if (in.name().empty()) throw fail("field 'inputs'", "an input has no name");
+    if (shapes.count(in.name())) throw fail("input '" + in.name() + "'", "duplicate name");
+    std::vector<int64_t> dims{1};
+    for (int64_t d : in.shape()) {
+      if (d <= 0) throw fail("input '" + in.name() + "', field 'shape'", "dimensions must be positive, got " + std::to_string(d));
+      dims.push_back(d);
+    }
+    shapes[in.name()] = Shape(std::span<const int64_t>(dims));
+    if (in.source() == "features") feature_input_ = in.name();
+    else if (in.source() == "labels") label_input_ = in.name();
+    else if (!in.source().empty())
+      throw fail("input '" + in.name() + "', field 'source'", "expected 'features' or 'labels', got '" + in.source() + "'");
+  }
+  std::map<std::string, int> node_index;
+  for (int i = 0; i < def_.nodes_size(); ++i) {
+    const auto& n = def_.nodes(i);
+    if (n.name().empty()) throw fail("node #" + std::to_string(i), "field 'name' is empty");
+    if (shapes.count(n.name()) || node_index.count(n.name())) throw fail("node '" + n.name() + "'", "duplicate name");
+    node_index[n.name()] = i;
+  }
+
+  // Execution order: Kahn's algorithm over node -> node edges (no recursion).
+  std::vector<int> pending(static_cast<size_t>(def_.nodes_size()), 0);
+  std::vector<std::vector<int>> users(static_cast<size_t>(def_.nodes_size()));
+  for (int i = 0; i < def_.nodes_size(); ++i) {
+    const auto& n = def_.nodes(i);
+    for (const std::string& in : n.inputs()) {
+      if (shapes.count(in)) continue;
+      auto it = node_index.find(in);
+      if (it == node_index.end())
+        throw fail("node '" + n.name() + "', field 'inputs'", "'" + in + "' is neither a model input nor a node");
+      ++pending[static_cast<size_t>(i)];
+      users[static_cast<size_t>(it->second)].push_back(i);
+    }
+  }
+  std::deque<int> ready;
+  for (int i = 0; i < def_.nodes_size(); ++i)
+    if (pending[static_cast<size_t>(i)] == 0) ready.push_back(i);
+  std::vector<int> order;
+  while (!ready.empty()) {
+    int i = ready.front();
+    ready.pop_front();
+    order.push_back(i);
+    for (int u : users[static_cast<size_t>(i)])
+      if (--pending[static_cast<size_t>(u)] == 0) ready.push_back(u);
+  }
+  if (order.size() != static_cast<size_t>(def_.nodes_size())) {
+    std::string cyc;
+    for (int i = 0; i < def_.nodes_size(); ++i)
+      if (pending[static_cast<size_t>(i)] > 0) cyc += (cyc.empty() ? "" : ", ") + def_.nodes(i).name();
+    throw fail("field 'nodes'", "the graph has a cycle through: " + cyc);
+  }
+
+  // Kernels, attributes, parameters and shapes, in execution order.
+  const Registry& reg = runtime_.registry();
+  for (int i : order) {
+    const proto::NodeDef& n = def_.nodes(i);
+    const std::string where = "node '" + n.name() + "'";
+    NodePlan p;
+    p.def = &n;
+    p.kernel = reg.find_op(n.kernel());
+    if (p.kernel == nullptr)
+      throw Error(ErrorCode::kNotFound, src + ": " + where + ", field 'kernel': unknown kernel '" + n.kernel() +
+                                            "' (known: " + reg.known_ops() + ")");
+    try {
+      p.attrs = p.kernel->resolve_attrs(attrs_of(n.attrs()), n.name());
+    } catch (const Error& e) {
+      throw Error(e.code(), src + ": " + e.what() + " (field 'attrs')");
+    }
+    const plx_op_desc& d = p.kernel->desc();
+    std::vector<Shape> in_shapes;
+    for (const std::string& in : n.inputs()) in_shapes.push_back(shapes.at(in));
+    if (in_shapes.size() != d.input_count)
+      throw fail(where + ", field 'inputs'", "kernel '" + n.kernel() + "' takes " + std::to_string(d.input_count) +
+                                                 " input(s), got " + std::to_string(in_shapes.size()));
+    InferResult r;
+    try {
+      r = p.kernel->infer(n.name(), p.attrs, in_shapes);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::kInvalid, src + ": shape check failed: " + e.what());
+    }
+    // Parameter bindings: declared roles, default names, shared names.
+    p.params.resize(d.param_count);
+    std::vector<const proto::ParamBinding*> bound(d.param_count, nullptr);
+    for (const proto::ParamBinding& b : n.params()) {
+      int k = p.kernel->param_index(b.role());
+      if (k < 0) {
+        std::string roles;
+        for (uint32_t j = 0; j < d.param_count; ++j) roles += (j ? ", " : "") + std::string(d.params[j].name);
+        throw fail(where + ", field 'params'", "kernel '" + n.kernel() + "' has no parameter '" + b.role() +
+                                                   "' (known: " + (roles.empty() ? "none" : roles) + ")");
+      }
+      bound[static_cast<size_t>(k)] = &b;
+    }
+    for (uint32_t k = 0; k < d.param_count; ++k) {
+      const proto::ParamBinding* b = bound[k];
+      std::string name = (b && !b->name().empty()) ? b->name() : n.name() + "." + d.params[k].name;
+      const Shape& s = r.params[k];
+      auto it = std::find_if(param_shapes_.begin(), param_shapes_.end(), [&](const auto& e) { return e.first == name; });
+      if (it != param_shapes_.end()) {
+        if (it->second != s)
+          throw fail(where + ", field 'params'", "shared parameter '" + name + "' has shape " + it->second.str() +
+                                                     " elsewhere but this node needs " + s.str());
+      } else {
+        param_shapes_.emplace_back(name, s);
+        if (b && b->has_init()) inits_[name] = b->init();
+        fans_[name] = r.fans[k];
+        default_inits_[name] = d.params[k].default_init;
+        default_init_values_[name] = d.params[k].default_init_value;
+      }
+      p.params[k] = name;
+    }
+    shapes[n.name()] = r.dst;
+    plan_.push_back(std::move(p));
+  }
+
+  if (def_.output().empty()) throw fail("field 'output'", "no output node named");
+  if (!node_index.count(def_.output()))
+    throw fail("field 'output'", "'" + def_.output() + "' is not a node");
+  if (!def_.loss().empty()) {
+    auto it = node_index.find(def_.loss());
+    if (it == node_index.end()) throw fail("field 'loss'", "'" + def_.loss() + "' is not a node");
+    const OpKernel* k = reg.find_op(def_.nodes(it->second).kernel());
+    if (k->kind() != PLX_KIND_LOSS)
+      throw fail("field 'loss'", "node '" + def_.loss() + "' runs kernel '" + k->name() + "', which is not a loss");
+  }
+  for (const auto& [name, shape] : param_shapes_) params_[name] = Tensor::zeros(shape);
+}
+
+std::pair<int64_t, int64_t> Model::Forward::metric() const {
+  if (!loss_instance) return {0, 0};
+  return loss_instance->metric(loss_src.data(), loss_target.data());
+}
+
+Tensor& Model::param(const std::string& name) {
+  auto it = params_.find(name);
+  if (it == params_.end()) throw Error(ErrorCode::kNotFound, source_ + ": no parameter named '" + name + "'");
+  return it->second;
+}
+
+const Tensor& Model::param(const std::string& name) const { return const_cast<Model*>(this)->param(name); }
+
+void Model::init_params(uint64_t seed) {
+  for (const auto& [name, shape] : param_shapes_) {
+    auto it = inits_.find(name);
+    proto::Initializer init = it == inits_.end() ? proto::Initializer() : it->second;
+    const auto [fan_in, fan_out] = fans_.at(name);
+    detail::initialize(params_.at(name), init, default_inits_.at(name), default_init_values_.at(name), fan_in,
+                       fan_out, detail::derive_seed(seed, name), source_ + ": parameter '" + name + "'");
+  }
+}
+
+Shape Model::input_shape(const std::string& name) const {
+  for (const proto::InputDef& in : def_.inputs())
+    if (in.name() == name) return Shape(std::span<const int64_t>(in.shape().data(), static_cast<size_t>(in.shape_size())));
+  throw Error(ErrorCode::kNotFound, source_ + ": no input named '" + name + "'");
+}
+
+std::shared_ptr<const OpInstance> Model::instance(size_t node, std::span<const Shape> inputs) const {
+  const NodePlan& p = plan_[node];
+  auto key = shape_key(inputs);
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto it = p.instances.find(key);
+  if (it != p.instances.end()) return it->second;
+  auto inst = p.kernel->create(p.def->name(), p.attrs, inputs);
+  p.instances.emplace(std::move(key), inst);
+  return inst;
+}
+
+Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& feeds, bool training,
+                              bool with_loss) const {
+  Forward fw;
+  std::map<std::string, Value> env;
+  for (const proto::InputDef& in : def_.inputs()) {
+    auto it = feeds.find(in.name());
+    if (it == feeds.end()) {
+      if (!with_loss && in.source() == "labels") continue;  // labels only feed the loss
+      throw Error(ErrorCode::kInvalid, source_ + ": input '" + in.name() + "' was not fed");
+    }
+    const Tensor& t = it->second;
+    if (t.ndim() != in.shape_size() + 1)
+      throw Error(ErrorCode::kInvalid, source_ + ": input '" + in.name() + "' fed with shape " + t.shape().str() +
+                                           "; expected a batch of " + input_shape(in.name()).str());
+    for (int d = 0; d < in.shape_size(); ++d)
+      if (t.dim(d + 1) != in.shape(d))
+        throw Error(ErrorCode::kInvalid, source_ + ": input '" + in.name() + "' fed with shape " + t.shape().str() +
+                                             "; expected a batch of " + input_shape(in.name()).str());
+    env[in.name()] = tape.leaf(t, false);
+  }
+  for (const auto& [name, shape] : param_shapes_) fw.params[name] = tape.leaf(params_.at(name), training);
+
+  for (size_t i = 0; i < plan_.size(); ++i) {
+    const NodePlan& p = plan_[i];
+    const bool is_loss = p.def->name() == def_.loss();
+    if (is_loss && !with_loss) continue;
+    std::vector<Value> src;
+    std::vector<Shape> shapes;
+    bool missing = false;
+    for (const std::string& in : p.def->inputs()) {
+      auto it = env.find(in);
+      if (it == env.end()) {
+        missing = true;
+        break;
+      }
+      src.push_back(it->second);
+      shapes.push_back(it->second.data().shape());
+    }
+    if (missing) continue;  // depends on an input not fed (labels at inference)
+    std::vector<Value> params;
+    for (const std::string& name : p.params) params.push_back(fw.params.at(name));
+    auto inst = instance(i, shapes);
+    Value out = apply(tape, inst, src, params, training);
+    env[p.def->name()] = out;
+    if (is_loss) {
+      fw.loss = out;
+      fw.loss_instance = inst;
+      fw.loss_src = src[0];
+      fw.loss_target = src[1];
+    }
+  }
+  auto out = env.find(def_.output());
+  if (out == env.end())
+    throw Error(ErrorCode::kInvalid, source_ + ": output node '" + def_.output() + "' could not run on the given inputs");
+  fw.output = out->second;
+  if (with_loss && !fw.loss.valid())
+    throw Error(ErrorCode::kInvalid, source_ + ": the model names no loss node (field 'loss'), or its inputs were not fed");
+  return fw;
+}
+
+}  // namespace plexus

@@ -1,0 +1,270 @@
+#include <plexus/error.hpp>
+#include <plexus/trainer.hpp>
+
+#include "fs_util.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+namespace plexus {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+/// Splits the runtime's own hyperparameters off the kernel's.
+AttrMap kernel_hparams(const AttrMap& all, double& lr) {
+  AttrMap rest = all;
+  auto it = rest.find("lr");
+  if (it != rest.end()) {
+    const auto& v = it->second.get();
+    if (auto d = std::get_if<double>(&v)) lr = *d;
+    else if (auto i = std::get_if<int64_t>(&v)) lr = static_cast<double>(*i);
+    else throw Error(ErrorCode::kInvalid, "hyperparameter 'lr' expects a number, got " + it->second.str());
+    if (!(lr > 0.0) || !std::isfinite(lr)) throw Error(ErrorCode::kInvalid, "hyperparameter 'lr' must be positive, got " + it->second.str());
+    rest.erase(it);
+  }
+  return rest;
+}
+
+std::string state_name(const std::string& param, const std::string& opt, const char* slot) {
+  return param + "/" + opt + "/" + slot;
+}
+
+}  // namespace
+
+Trainer::Trainer(Model& model, TrainOptions options)
+    : model_(model), opt_(std::move(options)), optimizer_(&model.runtime().registry().optimizer(opt_.optimizer)) {
+  if (opt_.epochs < 0) throw Error(ErrorCode::kInvalid, "epochs must be >= 0");
+  if (opt_.batch_size <= 0) throw Error(ErrorCode::kInvalid, "batch size must be positive, got " + std::to_string(opt_.batch_size));
+  hparams_ = optimizer_->resolve_hparams(kernel_hparams(opt_.hparams, lr_));
+  rng_.seed(opt_.seed);
+  const plx_optimizer_desc& d = optimizer_->desc();
+  for (const auto& [name, shape] : model_.param_shapes()) {
+    std::vector<Tensor> slots;
+    for (uint32_t s = 0; s < d.state_count; ++s) {
+      const Shape ss = d.states[s].shape_rule == PLX_STATE_SCALAR ? Shape{1} : shape;
+      slots.push_back(Tensor::full(ss, static_cast<float>(d.states[s].init_value)));
+    }
+    state_[name] = std::move(slots);
+  }
+}
+
+void Trainer::ensure_initialized() {
+  if (initialized_) return;
+  model_.init_params(opt_.seed);
+  initialized_ = true;
+}
+
+void Trainer::optimizer_step(const Model::Forward& fw, Tape& tape) {
+  for (const auto& [name, shape] : model_.param_shapes()) {
+    Tensor grad = tape.grad(fw.params.at(name));
+    if (!grad.defined()) continue;  // the loss does not depend on it
+    Tensor& p = model_.param(name);
+    optimizer_->step(name, step_, lr_, hparams_, p, grad, state_.at(name), 0, p.numel());
+  }
+  ++step_;
+}
+
+namespace {
+
+std::map<std::string, Tensor> batch_feeds(const Model& model, const Dataset& data, std::span<const int64_t> idx) {
+  std::map<std::string, Tensor> feeds;
+  auto add = [&](const std::string& input, const Tensor& src) {
+    if (input.empty()) return;
+    Tensor t = gather_rows(src, idx);
+    std::vector<int64_t> dims{static_cast<int64_t>(idx.size())};
+    const Shape per = model.input_shape(input);
+    for (int d = 0; d < per.ndim(); ++d) dims.push_back(per[d]);
+    const Shape want(std::span<const int64_t>(dims.data(), dims.size()));
+    if (want.numel() != t.numel())
+      throw Error(ErrorCode::kInvalid, model.source() + ": input '" + input + "' expects samples of shape " + per.str() +
+                                           " but the data set '" + data.source + "' has rows of shape " +
+                                           Shape(std::span<const int64_t>(src.shape().data() + 1, static_cast<size_t>(src.ndim() - 1))).str());
+    feeds[input] = t.reshape(want);
+  };
+  add(model.feature_input(), data.features);
+  add(model.label_input(), data.labels);
+  return feeds;
+}
+
+}  // namespace
+
+std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, const TrainCallbacks& cb) {
+  if (model_.def().loss().empty()) throw Error(ErrorCode::kInvalid, model_.source() + ": cannot train: field 'loss' is empty");
+  if (train.size() == 0) throw Error(ErrorCode::kInvalid, "training data '" + train.source + "' is empty");
+  ensure_initialized();
+  model_.runtime().bind_threads();
+  std::vector<EpochInfo> history;
+  std::string csv = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_sec\n";
+  const int64_t n = train.size();
+  const int64_t batches = (n + opt_.batch_size - 1) / opt_.batch_size;
+  Tape tape;
+  for (int64_t e = 0; e < opt_.epochs; ++e) {
+    const auto t0 = Clock::now();
+    const std::vector<int64_t> order = batch_order(n, opt_.shuffle, rng_);
+    double loss_sum = 0.0;
+    int64_t correct = 0, counted = 0, seen = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      const int64_t begin = b * opt_.batch_size, end = std::min(n, begin + opt_.batch_size);
+      std::span<const int64_t> idx(order.data() + begin, static_cast<size_t>(end - begin));
+      tape.clear();
+      Model::Forward fw = model_.forward(tape, batch_feeds(model_, train, idx), true, true);
+      const double loss = fw.loss.data().data()[0];
+      if (!std::isfinite(loss))
+        throw Error(ErrorCode::kNumeric, model_.source() + ": loss node '" + model_.def().loss() + "' is " +
+                                             (std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
+                                             std::to_string(epoch_ + 1) + ", batch " + std::to_string(b + 1) +
+                                             " (step " + std::to_string(step_) +
+                                             "); stopping (no checkpoint was written for this run's later steps)");
+      tape.backward(fw.loss);
+      auto [c, k] = fw.metric();
+      correct += c;
+      counted += k;
+      optimizer_step(fw, tape);
+      loss_sum += loss * static_cast<double>(end - begin);
+      seen += end - begin;
+      if (opt_.save_every > 0 && step_ % opt_.save_every == 0 && !opt_.save_path.empty()) save(opt_.save_path);
+      if (cb.on_step) {
+        StepInfo s;
+        s.epoch = epoch_ + 1;
+        s.step = step_;
+        s.batch = b;
+        s.batches = batches;
+        s.loss = loss;
+        s.running_loss = loss_sum / static_cast<double>(seen);
+        s.elapsed = seconds_since(t0);
+        s.samples_per_sec = s.elapsed > 0 ? static_cast<double>(seen) / s.elapsed : 0.0;
+        cb.on_step(s);
+      }
+    }
+    tape.clear();
+    ++epoch_;
+    EpochInfo info;
+    info.epoch = epoch_;
+    info.step = step_;
+    info.seconds = seconds_since(t0);
+    info.train_loss = loss_sum / static_cast<double>(seen);
+    info.train_accuracy = counted ? static_cast<double>(correct) / static_cast<double>(counted) : 0.0;
+    info.samples_per_sec = info.seconds > 0 ? static_cast<double>(seen) / info.seconds : 0.0;
+    info.lr = lr_;
+    if (test != nullptr && test->size() > 0) {
+      info.has_test = true;
+      info.test = evaluate(*test);
+    }
+    history.push_back(info);
+    if (!opt_.metrics_csv.empty()) {
+      std::ostringstream row;
+      row.precision(9);
+      row << info.epoch << ',' << info.step << ',' << info.train_loss << ',' << info.train_accuracy << ',';
+      if (info.has_test) row << info.test.loss << ',' << info.test.accuracy;
+      else row << ',';
+      row << ',' << info.lr << ',' << info.seconds << ',' << info.samples_per_sec << '\n';
+      csv += row.str();
+      detail::write_file_atomic(opt_.metrics_csv, csv, "metrics");
+    }
+    if (cb.on_epoch) cb.on_epoch(info);
+  }
+  if (!opt_.save_path.empty()) save(opt_.save_path);
+  return history;
+}
+
+EvalResult Trainer::evaluate(const Dataset& data, int64_t batch_size) const {
+  return plexus::evaluate(model_, data, batch_size);
+}
+
+EvalResult evaluate(const Model& model_, const Dataset& data, int64_t batch_size) {
+  EvalResult r;
+  if (batch_size <= 0) throw Error(ErrorCode::kInvalid, "batch size must be positive");
+  if (model_.def().loss().empty()) throw Error(ErrorCode::kInvalid, model_.source() + ": cannot evaluate: field 'loss' is empty");
+  Tape tape;
+  NoGrad no_grad(tape);
+  const int64_t n = data.size();
+  std::vector<int64_t> idx_all(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) idx_all[static_cast<size_t>(i)] = i;
+  double loss_sum = 0.0;
+  for (int64_t begin = 0; begin < n; begin += batch_size) {
+    const int64_t end = std::min(n, begin + batch_size);
+    std::span<const int64_t> idx(idx_all.data() + begin, static_cast<size_t>(end - begin));
+    tape.clear();
+    Model::Forward fw = model_.forward(tape, batch_feeds(model_, data, idx), false, true);
+    loss_sum += static_cast<double>(fw.loss.data().data()[0]) * static_cast<double>(end - begin);
+    auto [c, k] = fw.metric();
+    r.correct += c;
+    r.counted += k;
+  }
+  r.samples = n;
+  r.loss = n ? loss_sum / static_cast<double>(n) : 0.0;
+  r.accuracy = r.counted ? static_cast<double>(r.correct) / static_cast<double>(r.counted) : 0.0;
+  return r;
+}
+
+Checkpoint Trainer::checkpoint() const {
+  Checkpoint ck;
+  ck.model = model_.def();
+  ck.step = step_;
+  ck.epoch = epoch_;
+  ck.optimizer = optimizer_->name();
+  ck.optimizer_version = optimizer_->desc().version;
+  ck.optimizer_hparams = opt_.hparams;
+  ck.optimizer_hparams["lr"] = AttrValue(lr_);
+  std::ostringstream rng;
+  rng << rng_;
+  ck.rng_state = rng.str();
+  const plx_optimizer_desc& d = optimizer_->desc();
+  for (const auto& [name, shape] : model_.param_shapes())
+    ck.tensors.push_back({name, proto::TENSOR_ROLE_PARAM, "", model_.param(name).clone()});
+  for (const auto& [name, shape] : model_.param_shapes())
+    for (uint32_t s = 0; s < d.state_count; ++s)
+      ck.tensors.push_back({state_name(name, ck.optimizer, d.states[s].name), proto::TENSOR_ROLE_OPTIMIZER_STATE, name,
+                            state_.at(name)[s].clone()});
+  return ck;
+}
+
+void load_params(Model& model_, const Checkpoint& ck) {
+  for (const auto& [name, shape] : model_.param_shapes()) {
+    const CheckpointTensor* t = ck.find(name);
+    if (t == nullptr) throw Error(ErrorCode::kFormat, "checkpoint has no parameter '" + name + "' that the model needs");
+    if (t->data.shape() != shape)
+      throw Error(ErrorCode::kFormat, "checkpoint parameter '" + name + "' has shape " + t->data.shape().str() +
+                                          ", the model needs " + shape.str());
+  }
+  for (const auto& [name, shape] : model_.param_shapes()) model_.param(name).copy_from(ck.find(name)->data);
+}
+
+void Trainer::restore(const Checkpoint& ck) {
+  load_params(model_, ck);
+  initialized_ = true;
+  // Optimizer state and counters carry over only to the same optimizer.
+  if (ck.optimizer != optimizer_->name()) return;
+  const plx_optimizer_desc& d = optimizer_->desc();
+  for (const auto& [name, shape] : model_.param_shapes()) {
+    for (uint32_t s = 0; s < d.state_count; ++s) {
+      const std::string key = state_name(name, ck.optimizer, d.states[s].name);
+      const CheckpointTensor* t = ck.find(key);
+      if (t == nullptr)
+        throw Error(ErrorCode::kFormat, "checkpoint has no slot '" + std::string(d.states[s].name) + "' for optimizer '" +
+                                            ck.optimizer + "' v" + std::to_string(d.version) + " (parameter '" + name +
+                                            "'); it was written by v" + std::to_string(ck.optimizer_version));
+      if (t->data.shape() != state_.at(name)[s].shape())
+        throw Error(ErrorCode::kFormat, "checkpoint slot '" + key + "' has shape " + t->data.shape().str() +
+                                            ", expected " + state_.at(name)[s].shape().str());
+      state_.at(name)[s].copy_from(t->data);
+    }
+  }
+  step_ = ck.step;
+  epoch_ = ck.epoch;
+  if (!ck.rng_state.empty()) {
+    std::istringstream in(ck.rng_state);
+    std::mt19937_64 r;
+    if (!(in >> r)) throw Error(ErrorCode::kFormat, "checkpoint field 'rng_state' is malformed");
+    rng_ = r;
+  }
+}
+
+void Trainer::save(const std::string& path) const { save_checkpoint(path, checkpoint()); }
+
+}  // namespace plexus

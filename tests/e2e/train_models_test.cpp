@@ -1,0 +1,65 @@
+// End to end: the bundled models train to their promised accuracies with the
+// defaults in their files, through the same API the command line uses.
+#include <plexus/data.hpp>
+#include <plexus/model.hpp>
+#include <plexus/trainer.hpp>
+
+#include "support/test_support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace plexus {
+namespace {
+
+struct TrainRun {
+  std::vector<EpochInfo> history;
+  EvalResult test;
+};
+
+TrainRun train_bundled(const std::string& rel, int threads = 2) {
+  RuntimeOptions ro;
+  ro.threads = threads;
+  Runtime rt(ro);
+  const std::string path = test::source_path(rel);
+  Model model(rt, load_model_def(path), path);
+  const auto& d = model.def().train();
+  const std::string dir = path.substr(0, path.find_last_of('/'));
+  Dataset train = load_dataset(data_spec_from_proto(d.train_data(), dir));
+  Dataset test = load_dataset(data_spec_from_proto(d.test_data(), dir));
+  TrainOptions opt;
+  opt.epochs = d.epochs();
+  opt.batch_size = d.batch_size();
+  opt.optimizer = d.optimizer();
+  for (const auto& [k, v] : d.optimizer_hparams()) opt.hparams[k] = AttrValue(v.f());
+  opt.seed = d.seed();
+  Trainer trainer(model, opt);
+  TrainRun r;
+  r.history = trainer.fit(train, &test);
+  r.test = trainer.evaluate(test);
+  return r;
+}
+
+TEST(EndToEnd, MnistMlpReaches93PercentIn5Epochs) {
+  TrainRun r = train_bundled("models/mnist_mlp.pbtxt");
+  ASSERT_EQ(r.history.size(), 5u);
+  EXPECT_EQ(r.test.samples, 2000);
+  EXPECT_GE(r.test.accuracy, 0.93) << "test loss " << r.test.loss;
+  EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
+}
+
+TEST(EndToEnd, LogisticRegressionBreastCancerReaches95Percent) {
+  TrainRun r = train_bundled("models/logreg_breast_cancer.pbtxt");
+  EXPECT_EQ(r.test.samples, 114);
+  EXPECT_GE(r.test.accuracy, 0.95) << "test loss " << r.test.loss;
+}
+
+TEST(EndToEnd, TrainingIsDeterministicForASeedAndThreadCount) {
+  TrainRun a = train_bundled("models/logreg_breast_cancer.pbtxt", 1);
+  TrainRun b = train_bundled("models/logreg_breast_cancer.pbtxt", 1);
+  ASSERT_EQ(a.history.size(), b.history.size());
+  for (size_t i = 0; i < a.history.size(); ++i) EXPECT_EQ(a.history[i].train_loss, b.history[i].train_loss);
+  EXPECT_EQ(a.test.loss, b.test.loss);
+}
+
+}  // namespace
+}  // namespace plexus

@@ -1,0 +1,158 @@
+// linear: gradients, reference, tape use, shapes and errors.
+#include "support/gradcheck.hpp"
+
+#include <plexus/ops.hpp>
+#include <plexus/tape.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace plexus::test {
+namespace {
+
+// dst[n, o] = sum_i src[n, i] w[o, i] + b[o] in double, src flattened to [N, in].
+std::vector<double> linear_ref(const RefArgs& a) {
+  const int64_t out = a.param_shapes[0][0], in = a.param_shapes[0][1];
+  const int64_t batch = a.src_shapes[0][0];
+  const bool has_bias = a.param_shapes[1].numel() > 0;
+  std::vector<double> dst(static_cast<size_t>(batch * out));
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t o = 0; o < out; ++o) {
+      double s = has_bias ? a.params[1][static_cast<size_t>(o)] : 0.0;
+      for (int64_t i = 0; i < in; ++i)
+        s += a.src[0][static_cast<size_t>(n * in + i)] * a.params[0][static_cast<size_t>(o * in + i)];
+      dst[static_cast<size_t>(n * out + o)] = s;
+    }
+  return dst;
+}
+
+OpCase linear_case(Shape src, int64_t out, bool bias = true) {
+  return {.op = "linear",
+          .attrs = {{"out_features", AttrValue(out)}, {"bias", AttrValue(bias)}},
+          .inputs = {src},
+          .reference = linear_ref};
+}
+
+TEST(Linear, GradcheckAndReference) {
+  const OpCase cases[] = {
+      linear_case({1, 1}, 1),     linear_case({1, 7}, 3),          linear_case({3, 5}, 4),
+      linear_case({17, 13}, 11),  linear_case({2, 3, 4}, 5),       linear_case({4, 6}, 2, /*bias=*/false),
+      linear_case({1, 9}, 1),     linear_case({5, 2, 1, 3}, 7),    linear_case({0, 5}, 3),
+  };
+  for (const OpCase& c : cases) check_op(c);
+}
+
+TEST(Linear, InfersShapesAndFans) {
+  const OpKernel& k = builtin_registry().op("linear");
+  EXPECT_EQ(k.kind(), PLX_KIND_LAYER);
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC});
+  EXPECT_EQ(k.desc().metric, nullptr);  // only losses have a metric
+  const Shape in[] = {Shape{8, 2, 5}};
+  const InferResult r = k.infer("fc1", k.resolve_attrs({{"out_features", AttrValue(int64_t{3})}}, "fc1"), in);
+  EXPECT_EQ(r.dst, (Shape{8, 3}));
+  ASSERT_EQ(r.params.size(), 2u);
+  EXPECT_EQ(r.params[0], (Shape{3, 10}));
+  EXPECT_EQ(r.params[1], (Shape{3}));
+  EXPECT_EQ(r.fans[0], (std::pair<int64_t, int64_t>{10, 3}));
+  EXPECT_EQ(k.desc().params[0].default_init, PLX_INIT_XAVIER_UNIFORM);
+  EXPECT_EQ(k.desc().params[1].default_init, PLX_INIT_ZEROS);
+
+  const InferResult nb = k.infer(
+      "fc2", k.resolve_attrs({{"out_features", AttrValue(int64_t{3})}, {"bias", AttrValue(false)}}, "fc2"), in);
+  EXPECT_EQ(nb.params[1], (Shape{0}));
+}
+
+TEST(Linear, MissingOutFeaturesNamesTheNode) {
+  const OpKernel& k = builtin_registry().op("linear");
+  try {
+    k.resolve_attrs({}, "fc_missing");
+    FAIL() << "expected plexus::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fc_missing"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("out_features"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Linear, BadShapesAndAttributesNameTheNode) {
+  const OpKernel& k = builtin_registry().op("linear");
+  const Shape vec[] = {Shape{7}};
+  const Shape ok[] = {Shape{2, 7}};
+  try {
+    k.infer("fc_rank", k.resolve_attrs({{"out_features", AttrValue(int64_t{3})}}, "fc_rank"), vec);
+    FAIL() << "expected plexus::Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalid);
+    EXPECT_NE(std::string(e.what()).find("fc_rank"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[7]"), std::string::npos) << e.what();
+  }
+  try {
+    k.infer("fc_zero", k.resolve_attrs({{"out_features", AttrValue(int64_t{0})}}, "fc_zero"), ok);
+    FAIL() << "expected plexus::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fc_zero"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("out_features"), std::string::npos) << e.what();
+  }
+}
+
+// sum(linear(x)) on a tape: d/dW[o, i] = sum_n x[n, i], d/db[o] = N.
+TEST(Linear, OnTapeGivesParameterGradients) {
+  const OpKernel& k = builtin_registry().op("linear");
+  const Shape in[] = {Shape{3, 4}};
+  auto inst = k.create("fc1", k.resolve_attrs({{"out_features", AttrValue(int64_t{2})}}, "fc1"), in);
+  std::mt19937 rng(7);
+  Tensor x = Tensor::empty({3, 4}), w = Tensor::empty({2, 4}), b = Tensor::empty({2});
+  fill_uniform(x.span(), rng);
+  fill_uniform(w.span(), rng);
+  fill_uniform(b.span(), rng);
+
+  Tape tape;
+  const Value vx = tape.leaf(x), vw = tape.leaf(w, true), vb = tape.leaf(b, true);
+  const Value src[] = {vx};
+  const Value params[] = {vw, vb};
+  const Value y = apply(tape, inst, src, params, /*training=*/true);
+  tape.backward(ops::sum(tape, y));
+
+  const Tensor gw = tape.grad(vw), gb = tape.grad(vb);
+  ASSERT_TRUE(gw.defined());
+  ASSERT_TRUE(gb.defined());
+  for (int64_t o = 0; o < 2; ++o) {
+    EXPECT_NEAR(gb.data()[o], 3.0, 1e-5);
+    for (int64_t i = 0; i < 4; ++i) {
+      const double want = double{x.data()[i]} + x.data()[4 + i] + x.data()[8 + i];
+      EXPECT_NEAR(gw.data()[o * 4 + i], want, 1e-5) << "o=" << o << " i=" << i;
+    }
+  }
+  EXPECT_FALSE(tape.grad(vx).defined());  // x does not require grad
+}
+
+// One instance, known values, then the same instance from several threads at once.
+TEST(Linear, InstanceIsReusableAndConcurrent) {
+  const OpKernel& k = builtin_registry().op("linear");
+  const Shape in[] = {Shape{2, 3}};
+  auto inst = k.create("fc1", k.resolve_attrs({{"out_features", AttrValue(int64_t{2})}}, "fc1"), in);
+  const Tensor src[] = {Tensor::from({2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6})};
+  const Tensor params[] = {Tensor::from({2, 3}, std::vector<float>{1, 0, -1, 0.5f, 0.5f, 0.5f}),
+                           Tensor::from({2}, std::vector<float>{10, 20})};
+  const std::vector<float> want = {1 - 3 + 10, 3 + 20, 4 - 6 + 10, 7.5f + 20};
+  for (int rep = 0; rep < 2; ++rep) {
+    const Tensor y = inst->forward(src, params, false);
+    EXPECT_EQ(std::vector<float>(y.data(), y.data() + 4), want);
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int rep = 0; rep < 50; ++rep) {
+        const Tensor y = inst->forward(src, params, false);
+        if (std::vector<float>(y.data(), y.data() + 4) != want) ++wrong;
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+}  // namespace
+}  // namespace plexus::test
