@@ -67,12 +67,35 @@ Checkpoint import_checkpoint_npy(const proto::ModelDef& model,
   std::set<std::string> expected;
   for (const auto& [name, shape] : params) expected.insert(npy_file_name(name));
 
-  // Every .npy in DIR must be an expected parameter: a stray file usually
-  // means a renamed parameter or optimizer state copied in by mistake.
+  // Besides the parameters, DIR may hold optimizer state as written by
+  // export: "<param>__<optimizer>__<slot>.npy" for a parameter of the model.
+  // Any other .npy is an error: it usually means a renamed parameter.
   std::vector<std::string> extra;
+  std::vector<CheckpointTensor> state;
+  std::string optimizer;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string file = it->path().filename().string();
-    if (it->path().extension() == ".npy" && !expected.count(file)) extra.push_back(file);
+    if (it->path().extension() != ".npy" || expected.count(file)) continue;
+    const std::string stem = it->path().stem().string();
+    bool is_state = false;
+    for (const auto& [name, shape] : params) {
+      const std::string prefix = name + "__";
+      if (stem.rfind(prefix, 0) != 0) continue;
+      const std::string rest = stem.substr(prefix.size());
+      const size_t sep = rest.find("__");
+      if (sep == std::string::npos || sep == 0 || sep + 2 >= rest.size() || rest.find("__", sep + 2) != std::string::npos)
+        continue;
+      const std::string opt = rest.substr(0, sep);
+      if (!optimizer.empty() && opt != optimizer)
+        throw Error(ErrorCode::kFormat, "cannot import from '" + dir + "': optimizer state of two optimizers ('" +
+                                            optimizer + "' and '" + opt + "', in " + file + ")");
+      optimizer = opt;
+      state.push_back({name + "/" + opt + "/" + rest.substr(sep + 2), proto::TENSOR_ROLE_OPTIMIZER_STATE, name,
+                       read_npy(it->path().string())});
+      is_state = true;
+      break;
+    }
+    if (!is_state) extra.push_back(file);
   }
   if (ec) throw Error(ErrorCode::kIo, "cannot list folder '" + dir + "': " + ec.message());
   std::sort(extra.begin(), extra.end());
@@ -80,7 +103,8 @@ Checkpoint import_checkpoint_npy(const proto::ModelDef& model,
     std::vector<std::string> known(expected.begin(), expected.end());
     throw Error(ErrorCode::kFormat, "cannot import parameters from '" + dir + "': unexpected file" +
                                         (extra.size() > 1 ? "s " : " ") + join(extra) + " (the model's parameters are " +
-                                        (known.empty() ? std::string("none") : join(known)) + ")");
+                                        (known.empty() ? std::string("none") : join(known)) +
+                                        "; optimizer state is PARAM__OPTIMIZER__SLOT.npy)");
   }
 
   std::vector<std::string> missing;
@@ -103,6 +127,9 @@ Checkpoint import_checkpoint_npy(const proto::ModelDef& model,
                                           shape.str() + ", found " + t.shape().str());
     ck.tensors.push_back({name, proto::TENSOR_ROLE_PARAM, "", std::move(t)});
   }
+  std::sort(state.begin(), state.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (CheckpointTensor& t : state) ck.tensors.push_back(std::move(t));
+  ck.optimizer = optimizer;
   return ck;
 }
 

@@ -132,6 +132,17 @@ TEST(CheckpointNpy, ImportRoundTrip) {
     ASSERT_NE(orig, nullptr) << t.name;
     EXPECT_TRUE(same_bits(t.data, orig->data)) << t.name;
   }
+  // A full export (parameters and optimizer state) imports whole.
+  const Checkpoint all = import_checkpoint_npy(sample_model(), params, root + "/all");
+  ASSERT_EQ(all.tensors.size(), ck.tensors.size());
+  EXPECT_EQ(all.optimizer, ck.optimizer);
+  for (const CheckpointTensor& t : all.tensors) {
+    const CheckpointTensor* orig = ck.find(t.name);
+    ASSERT_NE(orig, nullptr) << t.name;
+    EXPECT_EQ(t.role, orig->role) << t.name;
+    EXPECT_EQ(t.param, orig->param) << t.name;
+    EXPECT_TRUE(same_bits(t.data, orig->data)) << t.name;
+  }
   // And the imported checkpoint saves and loads like any other.
   save_checkpoint(root + "/imported.ckpt", in);
   const Checkpoint back = load_checkpoint(root + "/imported.ckpt");
@@ -153,13 +164,18 @@ TEST(CheckpointNpy, ImportErrorsNameTheFile) {
 
   write_npy(dir + "/fc1.bias.npy", Tensor::zeros({3}));
   write_npy(dir + "/fc2.weights.npy", Tensor::zeros({1}));
-  write_npy(dir + "/fc1.weights__sgd__m.npy", Tensor::zeros({3, 4}));
+  write_npy(dir + "/fc2__sgd__m.npy", Tensor::zeros({1}));  // state of a parameter the model lacks
   expect_error([&] { import_checkpoint_npy(sample_model(), params, dir); }, ErrorCode::kFormat,
-               {dir, "unexpected files", "fc1.weights__sgd__m.npy, fc2.weights.npy", "fc1.bias.npy, fc1.weights.npy"});
+               {dir, "unexpected files", "fc2.weights.npy, fc2__sgd__m.npy", "fc1.bias.npy, fc1.weights.npy"});
 
   fs::remove(dir + "/fc2.weights.npy");
-  fs::remove(dir + "/fc1.weights__sgd__m.npy");
+  fs::remove(dir + "/fc2__sgd__m.npy");
   EXPECT_NO_THROW(import_checkpoint_npy(sample_model(), params, dir));
+
+  write_npy(dir + "/fc1.weights__adam__m.npy", Tensor::zeros({3, 4}));
+  write_npy(dir + "/fc1.bias__sgd__m.npy", Tensor::zeros({3}));
+  expect_error([&] { import_checkpoint_npy(sample_model(), params, dir); }, ErrorCode::kFormat,
+               {"two optimizers", "'adam'", "'sgd'"});
 
   expect_error([&] { import_checkpoint_npy(sample_model(), params, dir + "/nowhere"); }, ErrorCode::kNotFound,
                {"nowhere", "not a folder"});
