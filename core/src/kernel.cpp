@@ -211,7 +211,7 @@ std::shared_ptr<OpInstance> OpKernel::create(const std::string& node, const Reso
   a.attrs = attrs.data();
   a.input_count = static_cast<uint32_t>(in.size());
   a.inputs = in.data();
-  a.thread_budget = nullptr;
+  a.thread_budget = origin_.thread_budget;
   void* handle = nullptr;
   plx_error err = fresh_error();
   if (int32_t rc = desc_->create(&a, &handle, &err); rc != PLX_OK)

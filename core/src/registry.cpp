@@ -248,10 +248,10 @@ std::string join_keys(const auto& map) {
 
 }  // namespace
 
-void Registry::add_plugin(const plx_plugin_desc* desc, const std::string& file) {
+void Registry::add_plugin(const plx_plugin_desc* desc, const std::string& file, int32_t (*thread_budget)(void)) {
   check_plugin(desc, file);
   Check c(file, desc->name);
-  const KernelOrigin origin{file, desc->name, desc->version};
+  const KernelOrigin origin{file, desc->name, desc->version, thread_budget};
 
   // Names across both kinds, this plugin's and the registered ones: a model
   // file names kernels, and one name must mean one kernel.

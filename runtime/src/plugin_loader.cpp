@@ -160,7 +160,7 @@ void PluginLoader::Impl::load(const std::string& given) {
                 "plugin in " + path + " refused to load: " +
                     (err.message[0] != '\0' ? std::string(err.message) : std::string("(no message given)")));
 
-  registry.add_plugin(desc, path);  // throws and registers nothing if anything is wrong
+  registry.add_plugin(desc, path, host.thread_budget);  // throws and registers nothing if anything is wrong
   libs.push_back(std::move(lib));
   files.push_back(path);
   canonical.insert(ec ? path : canon);

@@ -57,7 +57,7 @@ TEST(PluginLoader, GoodSdkPluginRegistersAndRuns) {
   PluginLoader loader(reg);
   loader.load_file(fixture("good"));
   ASSERT_EQ(loader.files(), std::vector<std::string>{fixture("good")});
-  EXPECT_EQ(names(reg.ops()), std::vector<std::string>{"fixture_scale"});
+  EXPECT_EQ(names(reg.ops()), (std::vector<std::string>{"fixture_budget", "fixture_scale"}));
   EXPECT_EQ(names(reg.optimizers()), std::vector<std::string>{"fixture_sgd"});
 
   const plexus::OpKernel& op = reg.op("fixture_scale");
@@ -83,17 +83,31 @@ TEST(PluginLoader, GoodSdkPluginRegistersAndRuns) {
   EXPECT_EQ(std::vector<float>(param.span().begin(), param.span().end()), (std::vector<float>{1, -1, -2}));
 }
 
+TEST(PluginLoader, OpInstancesSeeTheLoadersThreadBudget) {
+  for (int32_t budget : {1, 3}) {
+    Registry reg;
+    PluginLoader loader(reg, budget);
+    loader.load_file(fixture("good"));
+    const plexus::OpKernel& op = reg.op("fixture_budget");
+    const std::vector<plexus::Shape> in{plexus::Shape{1, 2}};
+    auto inst = op.create("b", op.resolve_attrs({}, "b"), in);
+    const std::vector<plexus::Tensor> src{plexus::Tensor::zeros({1, 2})};
+    plexus::Tensor y = inst->forward(src, {}, false);
+    EXPECT_EQ(y.data()[0], static_cast<float>(budget));
+  }
+}
+
 TEST(PluginLoader, UnknownKernelListsKnownNames) {
   Registry reg;
   PluginLoader loader(reg);
   loader.load_file(fixture("good"));
   Error e = error_of([&] { reg.op("Conv"); });
   EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(contains_all(e.what(), {"unknown kernel 'Conv' (known: fixture_scale)"}));
+  EXPECT_TRUE(contains_all(e.what(), {"unknown kernel 'Conv' (known: fixture_budget, fixture_scale)"}));
   e = error_of([&] { reg.optimizer("fixture_scale"); });
   EXPECT_TRUE(contains_all(e.what(), {"unknown optimizer 'fixture_scale' (known: fixture_sgd)", "not an optimizer"}));
   EXPECT_EQ(reg.find_op("Conv"), nullptr);
-  EXPECT_EQ(reg.known_ops(), "fixture_scale");
+  EXPECT_EQ(reg.known_ops(), "fixture_budget, fixture_scale");
   EXPECT_EQ(reg.known_optimizers(), "fixture_sgd");
 }
 
@@ -155,7 +169,7 @@ TEST(PluginLoader, EveryBadPluginIsRefusedWithFileAndReason) {
       EXPECT_EQ(reg.find_op(k), nullptr) << k;
       EXPECT_EQ(reg.find_optimizer(k), nullptr) << k;
     }
-    EXPECT_EQ(names(reg.ops()), std::vector<std::string>{"fixture_scale"});
+    EXPECT_EQ(names(reg.ops()), (std::vector<std::string>{"fixture_budget", "fixture_scale"}));
     EXPECT_EQ(names(reg.optimizers()), std::vector<std::string>{"fixture_sgd"});
     EXPECT_EQ(reg.op("fixture_scale").origin().file, fixture("good"));
     EXPECT_EQ(loader.files(), std::vector<std::string>{fixture("good")});

@@ -74,6 +74,7 @@ struct KernelOrigin {
   std::string file;            // the shared library
   std::string plugin;          // plx_plugin_desc.name
   std::string plugin_version;
+  int32_t (*thread_budget)(void) = nullptr;  // handed to op instances; NULL reads as 1
 };
 
 struct InferResult {
@@ -161,7 +162,8 @@ class OptimizerKernel {
 class Registry {
  public:
   /// Throws Error(kAbi / kPlugin) naming `origin.file` and the problem.
-  void add_plugin(const plx_plugin_desc* desc, const std::string& file);
+  /// `thread_budget` is what op instances of this plugin are told (see plx_instance_args).
+  void add_plugin(const plx_plugin_desc* desc, const std::string& file, int32_t (*thread_budget)(void) = nullptr);
 
   const OpKernel* find_op(const std::string& name) const;
   const OptimizerKernel* find_optimizer(const std::string& name) const;
