@@ -19,30 +19,11 @@
 namespace plexus {
 namespace {
 
+using test::expect_error;
+using test::same_bits;
+using test::random_tensor;
+
 namespace fs = std::filesystem;
-
-template <typename F>
-void expect_error(F f, ErrorCode code, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error mentioning '" << (parts.empty() ? "" : parts[0]) << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(static_cast<int>(e.code()), static_cast<int>(code)) << e.what();
-    for (const std::string& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
-  }
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), static_cast<size_t>(a.numel()) * 4) == 0;
-}
-
-Tensor random_tensor(const Shape& shape, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 3.0f);
-  Tensor t = Tensor::empty(shape);
-  for (float& v : t.span()) v = dist(rng);
-  return t;
-}
 
 proto::ModelDef sample_model() {
   proto::ModelDef m;

@@ -21,6 +21,9 @@
 namespace plexus {
 namespace {
 
+using test::expect_error;
+using test::random_tensor;
+
 namespace fs = std::filesystem;
 
 constexpr size_t kPreamble = 32;
@@ -37,29 +40,10 @@ void write_all(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-template <typename F>
-void expect_error(F f, ErrorCode code, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error mentioning '" << (parts.empty() ? "" : parts[0]) << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(static_cast<int>(e.code()), static_cast<int>(code)) << e.what();
-    for (const std::string& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
-  }
-}
-
 Tensor from_bits(const Shape& shape, const std::vector<uint32_t>& bits) {
   Tensor t = Tensor::empty(shape);
   EXPECT_EQ(static_cast<size_t>(t.numel()), bits.size());
   std::memcpy(t.data(), bits.data(), bits.size() * sizeof(uint32_t));
-  return t;
-}
-
-Tensor random_tensor(const Shape& shape, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 3.0f);
-  Tensor t = Tensor::empty(shape);
-  for (float& v : t.span()) v = dist(rng);
   return t;
 }
 

@@ -20,6 +20,8 @@
 namespace plexus {
 namespace {
 
+using test::expect_error;
+
 const std::string kMnistDir = "models/data/mnist10k";
 
 std::string mnist_spec(const std::string& extra = "") {
@@ -39,18 +41,6 @@ std::string read_all(const std::string& path) {
 void write_all(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-template <typename F>
-void expect_error(F f, ErrorCode code, const std::vector<std::string>& parts) {
-  try {
-    f();
-    FAIL() << "no error thrown";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (const std::string& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "'" << p << "' not in: " << e.what();
-  }
 }
 
 Dataset load(const std::string& spec) { return load_dataset(parse_data_spec(spec)); }

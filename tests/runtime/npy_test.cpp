@@ -18,6 +18,8 @@
 namespace plexus {
 namespace {
 
+using test::expect_error;
+
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
@@ -53,18 +55,6 @@ std::string raw_bytes(const std::vector<T>& v) {
 
 std::string dict(const std::string& descr, const std::string& shape, bool fortran = false) {
   return "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
-}
-
-/// Runs `f`, expects a plexus::Error with `code` whose message holds every one of `parts`.
-template <typename F>
-void expect_error(F f, ErrorCode code, const std::vector<std::string>& parts) {
-  try {
-    f();
-    FAIL() << "no error thrown";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (const std::string& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "'" << p << "' not in: " << e.what();
-  }
 }
 
 TEST(Npy, RoundTripIsBitExact) {

@@ -3,6 +3,8 @@
 #include <plexus/plugin_loader.hpp>
 
 #include <atomic>
+#include <cstring>
+#include <random>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -32,6 +34,18 @@ std::string temp_dir() {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), static_cast<size_t>(a.numel()) * sizeof(float)) == 0;
+}
+
+Tensor random_tensor(const Shape& shape, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  Tensor t = Tensor::empty(shape);
+  for (float& v : t.span()) v = dist(rng);
+  return t;
 }
 
 }  // namespace plexus::test

@@ -2,9 +2,14 @@
 #ifndef PLEXUS_TEST_SUPPORT_HPP
 #define PLEXUS_TEST_SUPPORT_HPP
 
+#include <plexus/error.hpp>
 #include <plexus/kernel.hpp>
 
+#include <gtest/gtest.h>
+
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace plexus::test {
 
@@ -17,6 +22,25 @@ std::string source_path(const std::string& rel);
 
 /// A fresh empty directory under the system temp folder, unique per call.
 std::string temp_dir();
+
+/// Runs `f`; expects a plexus::Error with `code` whose message holds every one of `parts`.
+template <typename F>
+void expect_error(F&& f, ErrorCode code, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an error mentioning '" << (parts.empty() ? "" : parts[0]) << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(static_cast<int>(e.code()), static_cast<int>(code)) << e.what();
+    for (const std::string& p : parts)
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "'" << p << "' not in: " << e.what();
+  }
+}
+
+/// Same shape and the same bytes (NaN payloads and -0.0 included).
+bool same_bits(const Tensor& a, const Tensor& b);
+
+/// Seeded N(0, 3^2) values.
+Tensor random_tensor(const Shape& shape, uint64_t seed);
 
 }  // namespace plexus::test
 
