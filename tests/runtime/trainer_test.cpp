@@ -1,0 +1,148 @@
+// The trainer: checkpoints written during and after training, restoring them,
+// resuming, and refusing checkpoints that do not fit the model.
+#include <plexus/checkpoint.hpp>
+#include <plexus/error.hpp>
+#include <plexus/trainer.hpp>
+
+#include "support/test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace plexus {
+namespace {
+
+using test::expect_error;
+using test::same_bits;
+
+struct Fixture {
+  Runtime rt{[] {
+    RuntimeOptions o;
+    o.threads = 1;
+    return o;
+  }()};
+  std::string path = test::source_path("models/logreg_breast_cancer.pbtxt");
+  std::string dir = path.substr(0, path.find_last_of('/'));
+  Dataset train, test;
+  Fixture() {
+    proto::ModelDef def = load_model_def(path);
+    train = load_dataset(data_spec_from_proto(def.train().train_data(), dir));
+    test = load_dataset(data_spec_from_proto(def.train().test_data(), dir));
+  }
+  Model model() { return Model(rt, load_model_def(path), path); }
+};
+
+TrainOptions options(int64_t epochs) {
+  TrainOptions o;
+  o.epochs = epochs;
+  o.batch_size = 16;
+  o.optimizer = "sgd";
+  o.hparams["lr"] = AttrValue(0.1);
+  o.seed = 5;
+  return o;
+}
+
+TEST(Trainer, CheckpointRestoresParametersStepAndRng) {
+  Fixture f;
+  const std::string ck = test::temp_dir() + "/a.ckpt";
+  Model m1 = f.model();
+  TrainOptions o = options(2);
+  o.save_path = ck;
+  Trainer t1(m1, o);
+  t1.fit(f.train, nullptr);
+  EXPECT_EQ(t1.step(), 2 * 29);  // 455 samples, batch 16
+
+  Checkpoint loaded = load_checkpoint(ck);
+  EXPECT_EQ(loaded.step, 58);
+  EXPECT_EQ(loaded.epoch, 2);
+  EXPECT_EQ(loaded.optimizer, "sgd");
+  EXPECT_FALSE(loaded.rng_state.empty());
+
+  Model m2 = f.model();
+  Trainer t2(m2, options(1));
+  t2.restore(loaded);
+  EXPECT_EQ(t2.step(), 58);
+  for (const auto& [name, shape] : m1.param_shapes()) EXPECT_TRUE(same_bits(m1.param(name), m2.param(name))) << name;
+  EXPECT_EQ(t1.evaluate(f.test).loss, t2.evaluate(f.test).loss);
+
+  // Both continue one more epoch: same shuffle (RNG restored), same parameters.
+  Trainer t1b(m1, options(1));
+  t1b.restore(t1.checkpoint());
+  t1b.fit(f.train, nullptr);
+  t2.fit(f.train, nullptr);
+  for (const auto& [name, shape] : m1.param_shapes()) EXPECT_TRUE(same_bits(m1.param(name), m2.param(name))) << name;
+}
+
+TEST(Trainer, SaveEveryWritesCheckpointsDuringTraining) {
+  Fixture f;
+  const std::string ck = test::temp_dir() + "/every.ckpt";
+  Model m = f.model();
+  TrainOptions o = options(1);
+  o.save_path = ck;
+  o.save_every = 10;
+  Trainer t(m, o);
+  std::vector<int64_t> seen_steps;
+  TrainCallbacks cb;
+  cb.on_step = [&](const StepInfo& s) {
+    if (s.step == 15 || s.step == 25) seen_steps.push_back(load_checkpoint(ck).step);
+  };
+  t.fit(f.train, nullptr, cb);
+  EXPECT_EQ(seen_steps, (std::vector<int64_t>{10, 20}));
+  EXPECT_EQ(load_checkpoint(ck).step, 29);
+}
+
+TEST(Trainer, RestoreRefusesACheckpointOfAnotherModel) {
+  Fixture f;
+  Model m = f.model();
+  Trainer t(m, options(1));
+  Checkpoint ck = t.checkpoint();
+  ck.tensors[0].data = Tensor::zeros(Shape{1, 29});
+  expect_error([&] { t.restore(ck); }, ErrorCode::kFormat, {"'score.weights'", "[1, 29]", "[1, 30]"});
+  ck.tensors.erase(ck.tensors.begin());
+  expect_error([&] { t.restore(ck); }, ErrorCode::kFormat, {"no parameter 'score.weights'"});
+}
+
+TEST(Trainer, MetricsCsvHasOneRowPerEpoch) {
+  Fixture f;
+  const std::string csv = test::temp_dir() + "/m.csv";
+  Model m = f.model();
+  TrainOptions o = options(3);
+  o.metrics_csv = csv;
+  Trainer t(m, o);
+  auto history = t.fit(f.train, &f.test);
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_TRUE(history[2].has_test);
+  EXPECT_GT(history[2].test.accuracy, 0.9);
+  std::ifstream in(csv);
+  std::string line;
+  int rows = 0;
+  std::getline(in, line);
+  EXPECT_EQ(line, "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_sec");
+  while (std::getline(in, line)) {
+    ++rows;
+    EXPECT_EQ(line.rfind(std::to_string(rows) + ",", 0), 0u) << line;
+  }
+  EXPECT_EQ(rows, 3);
+}
+
+TEST(Trainer, BadOptionsAreClearErrors) {
+  Fixture f;
+  Model m = f.model();
+  TrainOptions o = options(1);
+  o.optimizer = "adamx";
+  expect_error([&] { Trainer t(m, o); }, ErrorCode::kNotFound, {"adamx", "sgd"});
+  o = options(1);
+  o.hparams["momentum"] = AttrValue(0.9);
+  expect_error([&] { Trainer t(m, o); }, ErrorCode::kInvalid, {"optimizer 'sgd'", "unknown attribute 'momentum'"});
+  o = options(1);
+  o.hparams["lr"] = AttrValue(-1.0);
+  expect_error([&] { Trainer t(m, o); }, ErrorCode::kInvalid, {"'lr'", "positive"});
+  o = options(1);
+  o.batch_size = 0;
+  expect_error([&] { Trainer t(m, o); }, ErrorCode::kInvalid, {"batch size"});
+}
+
+}  // namespace
+}  // namespace plexus
