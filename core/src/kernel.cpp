@@ -382,8 +382,9 @@ void OptimizerKernel::step(const std::string& param_name, int64_t t, double lr, 
   a.end = end;
   plx_error err = fresh_error();
   if (int32_t rc = desc_->step(&a, &err); rc != PLX_OK)
-    throw Error(code_of(rc), "optimizer '" + name() + "' step on '" + param_name + "' failed: " + err.message +
-                                 " [from " + origin_.file + "]");
+    throw Error(code_of(rc), "optimizer '" + name() + "' (plugin '" + origin_.plugin + "', " + origin_.file +
+                                 ") failed on parameter '" + param_name + "' at step " + std::to_string(t) + ": " +
+                                 err.message);
 }
 
 }  // namespace plexus

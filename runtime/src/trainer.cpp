@@ -15,21 +15,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-/// Splits the runtime's own hyperparameters off the kernel's.
-AttrMap kernel_hparams(const AttrMap& all, double& lr) {
-  AttrMap rest = all;
-  auto it = rest.find("lr");
-  if (it != rest.end()) {
-    const auto& v = it->second.get();
-    if (auto d = std::get_if<double>(&v)) lr = *d;
-    else if (auto i = std::get_if<int64_t>(&v)) lr = static_cast<double>(*i);
-    else throw Error(ErrorCode::kInvalid, "hyperparameter 'lr' expects a number, got " + it->second.str());
-    if (!(lr > 0.0) || !std::isfinite(lr)) throw Error(ErrorCode::kInvalid, "hyperparameter 'lr' must be positive, got " + it->second.str());
-    rest.erase(it);
-  }
-  return rest;
-}
-
 std::string state_name(const std::string& param, const std::string& opt, const char* slot) {
   return param + "/" + opt + "/" + slot;
 }
@@ -37,20 +22,15 @@ std::string state_name(const std::string& param, const std::string& opt, const c
 }  // namespace
 
 Trainer::Trainer(Model& model, TrainOptions options)
-    : model_(model), opt_(std::move(options)), optimizer_(&model.runtime().registry().optimizer(opt_.optimizer)) {
+    : model_(model),
+      opt_(std::move(options)),
+      optimizer_(model.runtime(), model.runtime().registry().optimizer(opt_.optimizer), opt_.hparams,
+                 model.param_shapes()) {
   if (opt_.epochs < 0) throw Error(ErrorCode::kInvalid, "epochs must be >= 0");
   if (opt_.batch_size <= 0) throw Error(ErrorCode::kInvalid, "batch size must be positive, got " + std::to_string(opt_.batch_size));
-  hparams_ = optimizer_->resolve_hparams(kernel_hparams(opt_.hparams, lr_));
+  if (opt_.on_nan != "stop" && opt_.on_nan != "skip-step")
+    throw Error(ErrorCode::kInvalid, "on_nan must be 'stop' or 'skip-step', got '" + opt_.on_nan + "'");
   rng_.seed(opt_.seed);
-  const plx_optimizer_desc& d = optimizer_->desc();
-  for (const auto& [name, shape] : model_.param_shapes()) {
-    std::vector<Tensor> slots;
-    for (uint32_t s = 0; s < d.state_count; ++s) {
-      const Shape ss = d.states[s].shape_rule == PLX_STATE_SCALAR ? Shape{1} : shape;
-      slots.push_back(Tensor::full(ss, static_cast<float>(d.states[s].init_value)));
-    }
-    state_[name] = std::move(slots);
-  }
 }
 
 void Trainer::ensure_initialized() {
@@ -59,14 +39,40 @@ void Trainer::ensure_initialized() {
   initialized_ = true;
 }
 
-void Trainer::optimizer_step(const Model::Forward& fw, Tape& tape) {
+bool Trainer::optimizer_step(const Model::Forward& fw, Tape& tape) {
+  std::map<std::string, Tensor> params, grads;
   for (const auto& [name, shape] : model_.param_shapes()) {
-    Tensor grad = tape.grad(fw.params.at(name));
-    if (!grad.defined()) continue;  // the loss does not depend on it
-    Tensor& p = model_.param(name);
-    optimizer_->step(name, step_, lr_, hparams_, p, grad, state_.at(name), 0, p.numel());
+    params[name] = model_.param(name);  // shares storage: the step updates the model
+    Tensor g = tape.grad(fw.params.at(name));
+    if (g.defined()) grads[name] = g;   // a parameter the loss does not reach gets no step
+  }
+  if (opt_.on_nan == "stop") {
+    optimizer_.step(step_, params, grads);
+    ++step_;
+    return true;
+  }
+  // skip-step: a non-finite gradient skips the step; a non-finite update is undone.
+  for (const auto& [name, g] : grads)
+    for (float v : g.span())
+      if (!std::isfinite(v)) return false;
+  std::map<std::string, Tensor> saved_params;
+  std::map<std::string, std::vector<Tensor>> saved_state;
+  for (const auto& [name, g] : grads) {
+    saved_params[name] = params[name].clone();
+    for (const Tensor& s : optimizer_.state(name)) saved_state[name].push_back(s.clone());
+  }
+  try {
+    optimizer_.step(step_, params, grads);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNumeric) throw;
+    for (auto& [name, p] : saved_params) {
+      params[name].copy_from(p);
+      for (size_t i = 0; i < saved_state[name].size(); ++i) optimizer_.state(name)[i].copy_from(saved_state[name][i]);
+    }
+    return false;
   }
   ++step_;
+  return true;
 }
 
 namespace {
@@ -102,29 +108,35 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
   std::string csv = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_sec\n";
   const int64_t n = train.size();
   const int64_t batches = (n + opt_.batch_size - 1) / opt_.batch_size;
+  optimizer_.set_default_total(step_ + opt_.epochs * batches);
   Tape tape;
   for (int64_t e = 0; e < opt_.epochs; ++e) {
     const auto t0 = Clock::now();
     const std::vector<int64_t> order = batch_order(n, opt_.shuffle, rng_);
     double loss_sum = 0.0;
-    int64_t correct = 0, counted = 0, seen = 0;
+    int64_t correct = 0, counted = 0, seen = 0, skipped = 0;
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * opt_.batch_size, end = std::min(n, begin + opt_.batch_size);
       std::span<const int64_t> idx(order.data() + begin, static_cast<size_t>(end - begin));
       tape.clear();
       Model::Forward fw = model_.forward(tape, batch_feeds(model_, train, idx), true, true);
       const double loss = fw.loss.data().data()[0];
-      if (!std::isfinite(loss))
+      if (!std::isfinite(loss)) {
+        if (opt_.on_nan == "skip-step") {
+          ++skipped;
+          continue;
+        }
         throw Error(ErrorCode::kNumeric, model_.source() + ": loss node '" + model_.def().loss() + "' is " +
                                              (std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
                                              std::to_string(epoch_ + 1) + ", batch " + std::to_string(b + 1) +
                                              " (step " + std::to_string(step_) +
                                              "); stopping (no checkpoint was written for this run's later steps)");
+      }
       tape.backward(fw.loss);
       auto [c, k] = fw.metric();
       correct += c;
       counted += k;
-      optimizer_step(fw, tape);
+      if (!optimizer_step(fw, tape)) ++skipped;
       loss_sum += loss * static_cast<double>(end - begin);
       seen += end - begin;
       if (opt_.save_every > 0 && step_ % opt_.save_every == 0 && !opt_.save_path.empty()) save(opt_.save_path);
@@ -150,7 +162,8 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
     info.train_loss = loss_sum / static_cast<double>(seen);
     info.train_accuracy = counted ? static_cast<double>(correct) / static_cast<double>(counted) : 0.0;
     info.samples_per_sec = info.seconds > 0 ? static_cast<double>(seen) / info.seconds : 0.0;
-    info.lr = lr_;
+    info.lr = optimizer_.lr(step_ > 0 ? step_ - 1 : 0);
+    info.skipped_steps = skipped;
     if (test != nullptr && test->size() > 0) {
       info.has_test = true;
       info.test = evaluate(*test);
@@ -207,20 +220,19 @@ Checkpoint Trainer::checkpoint() const {
   ck.model = model_.def();
   ck.step = step_;
   ck.epoch = epoch_;
-  ck.optimizer = optimizer_->name();
-  ck.optimizer_version = optimizer_->desc().version;
-  ck.optimizer_hparams = opt_.hparams;
-  ck.optimizer_hparams["lr"] = AttrValue(lr_);
+  ck.optimizer = optimizer_.kernel().name();
+  ck.optimizer_version = optimizer_.kernel().desc().version;
+  ck.optimizer_hparams = optimizer_.config().to_map();
   std::ostringstream rng;
   rng << rng_;
   ck.rng_state = rng.str();
-  const plx_optimizer_desc& d = optimizer_->desc();
+  const plx_optimizer_desc& d = optimizer_.kernel().desc();
   for (const auto& [name, shape] : model_.param_shapes())
     ck.tensors.push_back({name, proto::TENSOR_ROLE_PARAM, "", model_.param(name).clone()});
   for (const auto& [name, shape] : model_.param_shapes())
     for (uint32_t s = 0; s < d.state_count; ++s)
       ck.tensors.push_back({state_name(name, ck.optimizer, d.states[s].name), proto::TENSOR_ROLE_OPTIMIZER_STATE, name,
-                            state_.at(name)[s].clone()});
+                            optimizer_.state(name)[s].clone()});
   return ck;
 }
 
@@ -239,8 +251,8 @@ void Trainer::restore(const Checkpoint& ck) {
   load_params(model_, ck);
   initialized_ = true;
   // Optimizer state and counters carry over only to the same optimizer.
-  if (ck.optimizer != optimizer_->name()) return;
-  const plx_optimizer_desc& d = optimizer_->desc();
+  if (ck.optimizer != optimizer_.kernel().name()) return;
+  const plx_optimizer_desc& d = optimizer_.kernel().desc();
   for (const auto& [name, shape] : model_.param_shapes()) {
     for (uint32_t s = 0; s < d.state_count; ++s) {
       const std::string key = state_name(name, ck.optimizer, d.states[s].name);
@@ -249,14 +261,19 @@ void Trainer::restore(const Checkpoint& ck) {
         throw Error(ErrorCode::kFormat, "checkpoint has no slot '" + std::string(d.states[s].name) + "' for optimizer '" +
                                             ck.optimizer + "' v" + std::to_string(d.version) + " (parameter '" + name +
                                             "'); it was written by v" + std::to_string(ck.optimizer_version));
-      if (t->data.shape() != state_.at(name)[s].shape())
+      Tensor& slot = optimizer_.state(name)[s];
+      if (t->data.shape() != slot.shape())
         throw Error(ErrorCode::kFormat, "checkpoint slot '" + key + "' has shape " + t->data.shape().str() +
-                                            ", expected " + state_.at(name)[s].shape().str());
-      state_.at(name)[s].copy_from(t->data);
+                                            ", expected " + slot.shape().str());
+      slot.copy_from(t->data);
     }
   }
   step_ = ck.step;
   epoch_ = ck.epoch;
+  // The schedule's N is that of the run which wrote the checkpoint.
+  auto total = ck.optimizer_hparams.find("lr_total");
+  if (total != ck.optimizer_hparams.end())
+    if (auto n = std::get_if<int64_t>(&total->second.get()); n && *n > 0) optimizer_.set_default_total(*n);
   if (!ck.rng_state.empty()) {
     std::istringstream in(ck.rng_state);
     std::mt19937_64 r;

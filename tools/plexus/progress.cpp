@@ -39,6 +39,7 @@ void Progress::epoch(const EpochInfo& e) {
               e.train_loss);
   if (e.train_accuracy > 0) std::printf("  train acc %.4f", e.train_accuracy);
   if (e.has_test) std::printf("  test loss %.4f  test acc %.4f", e.test.loss, e.test.accuracy);
+  if (e.skipped_steps > 0) std::printf("  skipped %lld non-finite steps", static_cast<long long>(e.skipped_steps));
   std::printf("  %.0f samples/s  %s\n", e.samples_per_sec, format_duration(e.seconds).c_str());
   std::fflush(stdout);
   last_draw_ = -1.0;

@@ -22,13 +22,18 @@ int cmd_train(int argc, char** argv) {
       ("epochs", po::value<int64_t>(), "epochs (default: the model's, else 1)")
       ("batch-size", po::value<int64_t>(), "minibatch size (default: the model's, else 32)")
       ("optimizer", po::value<std::string>(), "optimizer kernel (default: the model's, else sgd)")
-      ("opt", po::value<std::vector<std::string>>()->composing(), "optimizer hyperparameter key=value (repeatable), e.g. lr=0.1")
+      ("opt", po::value<std::vector<std::string>>()->composing(),
+       "optimizer hyperparameter key=value (repeatable), e.g. lr=0.1; shared by all optimizers: lr, weight_decay, "
+       "clip_norm, lr_schedule (constant|step|exponential|cosine|inv_sqrt|course), lr_step, lr_gamma, lr_warmup, "
+       "lr_min, lr_total, lr_lipschitz")
       ("seed", po::value<uint64_t>(), "seed for initialization and shuffling (default: the model's, else 0)")
       ("init", po::value<std::string>(), "start from this checkpoint")
       ("save", po::value<std::string>(), "write a checkpoint here at the end")
       ("save-every", po::value<int64_t>()->default_value(0), "also checkpoint every N steps (with --save)")
       ("metrics", po::value<std::string>(), "write per-epoch metrics to this CSV file")
       ("no-shuffle", "keep the data order")
+      ("on-nan", po::value<std::string>()->default_value("stop"),
+       "on a NaN/Inf loss, gradient or parameter: stop (error, nothing saved after it) or skip-step")
       ("threads", po::value<int>()->default_value(0), "thread budget (0: all hardware threads)");
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -66,6 +71,7 @@ int cmd_train(int argc, char** argv) {
   if (vm->count("metrics")) opt.metrics_csv = (*vm)["metrics"].as<std::string>();
   if (vm->count("save")) opt.save_path = (*vm)["save"].as<std::string>();
   opt.save_every = (*vm)["save-every"].as<int64_t>();
+  opt.on_nan = (*vm)["on-nan"].as<std::string>();
 
   auto train_spec = data_spec_or_default(*vm, "data", model, false);
   if (!train_spec)

@@ -11,6 +11,9 @@
 #include <plexus/kernel.hpp>
 #include <plexus/plugin_loader.hpp>
 
+#include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +28,7 @@ struct RuntimeOptions {
 class Runtime {
  public:
   explicit Runtime(const RuntimeOptions& options = {});
+  ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
@@ -33,9 +37,14 @@ class Runtime {
   int threads() const { return threads_; }
   /// Applies the thread budget to oneDNN's OpenMP on the calling thread.
   void bind_threads() const;
+  /// Runs body(i) for every i in [0, n) on the runtime's TBB arena (at most
+  /// threads() threads; with one thread, on the calling thread, in order).
+  void parallel_for(size_t n, const std::function<void(size_t)>& body) const;
 
  private:
+  struct Arena;
   int threads_;
+  std::unique_ptr<Arena> arena_;
   Registry registry_;
   PluginLoader loader_;
 };

@@ -13,6 +13,7 @@
 #include <plexus/checkpoint.hpp>
 #include <plexus/data.hpp>
 #include <plexus/model.hpp>
+#include <plexus/optimizer.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -26,12 +27,16 @@ struct TrainOptions {
   int64_t epochs = 1;
   int64_t batch_size = 32;
   std::string optimizer = "sgd";
-  AttrMap hparams;                 // "lr" (default 0.01) is the runtime's; the rest go to the kernel
+  AttrMap hparams;                 // shared options (lr, schedule, ...; see optimizer.hpp) and the kernel's own
   uint64_t seed = 0;
   bool shuffle = true;
   std::string metrics_csv;         // one row per epoch; empty: none
   std::string save_path;           // checkpoint at the end (and every save_every steps)
   int64_t save_every = 0;
+  /// What a NaN/Inf loss, gradient or updated parameter does: "stop" (an
+  /// Error; nothing is saved after it) or "skip-step" (the step is undone and
+  /// training goes on; counted in EpochInfo::skipped_steps).
+  std::string on_nan = "stop";
 };
 
 struct EvalResult {
@@ -62,7 +67,8 @@ struct EpochInfo {
   EvalResult test;
   double seconds = 0.0;
   double samples_per_sec = 0.0;
-  double lr = 0.0;
+  double lr = 0.0;                 // at the epoch's last step
+  int64_t skipped_steps = 0;       // steps undone by on_nan = skip-step
 };
 
 struct TrainCallbacks {
@@ -89,19 +95,19 @@ class Trainer {
   void restore(const Checkpoint& ck);
 
   int64_t step() const { return step_; }
-  double lr() const { return lr_; }
+  /// The learning rate of the next step.
+  double lr() const { return optimizer_.lr(step_); }
+  const Optimizer& optimizer() const { return optimizer_; }
 
  private:
   void ensure_initialized();
-  void optimizer_step(const Model::Forward& fw, Tape& tape);
+  /// Returns false if the step was skipped (on_nan = skip-step).
+  bool optimizer_step(const Model::Forward& fw, Tape& tape);
   void save(const std::string& path) const;
 
   Model& model_;
   TrainOptions opt_;
-  const OptimizerKernel* optimizer_;
-  ResolvedAttrs hparams_;
-  double lr_ = 0.01;
-  std::map<std::string, std::vector<Tensor>> state_;  // per parameter, per declared slot
+  Optimizer optimizer_;
   std::mt19937_64 rng_;
   int64_t step_ = 0;
   int64_t epoch_ = 0;
