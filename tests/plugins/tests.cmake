@@ -14,6 +14,18 @@ foreach(case good throws)
   list(APPEND PLEXUS_FIXTURE_TARGETS fixture_${case})
 endforeach()
 
+# Optimizers that load but are wrong in one way each, for the conformance
+# checker: one library per case of bad_optimizers.cpp.
+set(PLEXUS_CONFORMANCE_FIXTURES "")
+foreach(case step_throws writes_nan ignores_range ascent swallows_nan hidden_state no_docs)
+  string(TOUPPER "${case}" case_macro)
+  plexus_add_plugin(fixture_${case}
+    SOURCES "${PLEXUS_FIXTURE_SRC}/bad_optimizers.cpp"
+    OUTPUT_DIR "${PLEXUS_FIXTURE_DIR}/${case}")
+  target_compile_definitions(fixture_${case} PRIVATE FIXTURE_${case_macro})
+  list(APPEND PLEXUS_CONFORMANCE_FIXTURES fixture_${case})
+endforeach()
+
 # Written in C against plugin.h alone: one library per case of c_cases.c.
 foreach(case wrong_major newer_minor bad_hparam_type bad_name missing_fn small_struct
              dup_across dup_within step_error refuses host_probe)
@@ -55,6 +67,19 @@ foreach(builtin plexus_layers plexus_activations plexus_losses plexus_optimizers
     add_dependencies(exports_test ${builtin})
   endif()
 endforeach()
+
+# The conformance checker's tests run the fixtures and every built-in plugin;
+# the CLI one also runs the plexus binary.
+foreach(t conformance_test check_cli_test)
+  add_dependencies(${t} ${PLEXUS_CONFORMANCE_FIXTURES} fixture_good fixture_step_error fixture_wrong_major
+                   fixture_throws)
+  foreach(builtin plexus_layers plexus_activations plexus_losses plexus_optimizers)
+    if(TARGET ${builtin})
+      add_dependencies(${t} ${builtin})
+    endif()
+  endforeach()
+endforeach()
+add_dependencies(check_cli_test plexus)
 
 # The ABI header compiled as strict C99; its layout table is linked into the
 # test that compares it with the C++ view.

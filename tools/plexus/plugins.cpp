@@ -1,9 +1,14 @@
 // plexus plugins [--json]: every loaded kernel with its declaration.
+// plexus plugins --check FILE.so: the conformance checks of one plugin file,
+// one "PASS  name  detail" / "FAIL  name  detail" line each; exit 1 on any FAIL.
 #include "commands.hpp"
 #include "common.hpp"
 
+#include <plexus/conformance.hpp>
+
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace plexus::cli {
 
@@ -77,13 +82,27 @@ void print_json(const Entry& e) {
   std::printf("%s]}\n", s.c_str());
 }
 
+int run_checks(const std::string& file) {
+  const std::vector<CheckResult> results = check_plugin(file);
+  size_t failed = 0;
+  for (const CheckResult& r : results) {
+    failed += r.passed ? 0 : 1;
+    std::printf("%s  %s  %s\n", r.passed ? "PASS" : "FAIL", r.name.c_str(), r.detail.c_str());
+  }
+  std::printf("%zu check(s): %zu passed, %zu failed\n", results.size(), results.size() - failed, failed);
+  return failed == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int cmd_plugins(int argc, char** argv) {
   po::options_description o("options");
-  o.add_options()("json", "one JSON object per kernel");
-  auto vm = parse(argc, argv, "plexus plugins [--json]", o, {});
+  o.add_options()("json", "one JSON object per kernel")(
+      "check", po::value<std::string>()->value_name("FILE.so"),
+      "load only FILE.so and run the conformance checks on its kernels (exit 1 if any fails)");
+  auto vm = parse(argc, argv, "plexus plugins [--json] | plexus plugins --check FILE.so", o, {});
   if (!vm) return 0;
+  if (vm->count("check")) return run_checks((*vm)["check"].as<std::string>());
   Runtime rt;
   const bool json = vm->count("json") > 0;
   for (const auto& [name, k] : rt.registry().ops()) {

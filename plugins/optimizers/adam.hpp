@@ -1,0 +1,27 @@
+// adam: adaptive moment estimation, optionally AMSGrad.
+#ifndef PLEXUS_PLUGINS_OPTIMIZERS_ADAM_HPP
+#define PLEXUS_PLUGINS_OPTIMIZERS_ADAM_HPP
+
+#include "adam_update.hpp"
+
+namespace plexus::plugins {
+
+struct Adam : sdk::OptimizerDefaults {
+  static constexpr const char* name = "adam";
+  static constexpr uint32_t flags = PLX_OPT_ELEMENTWISE;
+  static constexpr const char* doc =
+      "Adam: m1 <- b1 m1 + (1 - b1) g; m2 <- b2 m2 + (1 - b2) g*g; m1h = m1 / (1 - b1^(t+1)); "
+      "m2h = m2 / (1 - b2^(t+1)); theta <- theta - lr m1h / (delta + sqrt(m2h)), with t counting from 0 "
+      "and m1, m2 from 0. With amsgrad, v_max <- max(v_max, m2) and m2h = v_max / (1 - b2^(t+1)). "
+      "g already includes any L2 weight decay and clipping; f32 arithmetic like PyTorch, bias-correction "
+      "powers in double.";
+  static constexpr std::array<sdk::Attr, 4> hparams{
+      detail::kAdamB1, detail::kAdamB2, detail::kAdamDelta, detail::kAdamAmsgrad};
+  static constexpr std::array<sdk::State, 3> states = detail::kAdamStates;
+
+  static void step(sdk::StepContext& ctx);
+};
+
+}  // namespace plexus::plugins
+
+#endif
