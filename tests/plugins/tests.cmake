@@ -89,3 +89,7 @@ set_target_properties(plexus_abi_c99 PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRE
 target_compile_options(plexus_abi_c99 PRIVATE -Wall -Wextra -pedantic -Werror)
 target_sources(abi_c99_test PRIVATE $<TARGET_OBJECTS:plexus_abi_c99>)
 target_include_directories(abi_c99_test PRIVATE "${CMAKE_CURRENT_LIST_DIR}")
+
+# Trainer tests with broken optimizer plugins.
+add_dependencies(misbehaving_optimizer_test fixture_step_error fixture_step_throws fixture_writes_nan plexus_optimizers
+                 plexus_layers plexus_losses plexus_activations)
