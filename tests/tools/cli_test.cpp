@@ -61,6 +61,8 @@ TEST(Cli, PluginsListsEveryBuiltInKernel) {
   Result text = run("plugins");
   EXPECT_EQ(text.code, 0);
   EXPECT_NE(text.out.find("out_features"), std::string::npos);
+  for (const char* o : {"weight_decay", "clip_norm", "lr_schedule", "cosine", "lr_lipschitz"})
+    EXPECT_NE(text.out.find(o), std::string::npos) << o << " missing:\n" << text.out;
 }
 
 TEST(Cli, TrainEvalExportImport) {

@@ -5,6 +5,7 @@
 #include "common.hpp"
 
 #include <plexus/conformance.hpp>
+#include <plexus/optimizer.hpp>
 
 #include <cstdio>
 #include <string>
@@ -114,6 +115,19 @@ int cmd_plugins(int argc, char** argv) {
     const plx_optimizer_desc& d = k->desc();
     Entry e{PLX_KIND_OPTIMIZER, name, d.version, &k->origin(), d.doc, d.hparams, d.hparam_count};
     json ? print_json(e) : print_text(e);
+  }
+  // Options the runtime applies for every optimizer (plexus/optimizer.hpp).
+  if (json) {
+    std::string s = "{\"kind\": \"shared_optimizer_options\", \"options\": [";
+    bool first = true;
+    for (const auto& [name, doc] : OptimizerConfig::shared_options()) {
+      s += std::string(first ? "" : ", ") + "{\"name\": " + json_str(name) + ", \"doc\": " + json_str(doc) + "}";
+      first = false;
+    }
+    std::printf("%s]}\n", s.c_str());
+  } else {
+    std::printf("options shared by every optimizer (--opt key=value):\n");
+    for (const auto& [name, doc] : OptimizerConfig::shared_options()) std::printf("    %-16s %s\n", name.c_str(), doc.c_str());
   }
   return 0;
 }
