@@ -27,10 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Proc {
-  int code = -1;
-  std::string out;
-};
+using Proc = test::ProcessResult;
 
 std::string quote(const std::string& s) {
   std::string r = "'";
@@ -39,17 +36,7 @@ std::string quote(const std::string& s) {
 }
 
 /// Runs a shell command line, stdout and stderr together.
-Proc run(const std::string& cmd) {
-  Proc r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Proc run(const std::string& cmd) { return test::run_shell(cmd); }
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstring>
 #include <random>
+#include <cstdio>
+#include <sys/wait.h>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -34,6 +36,18 @@ std::string temp_dir() {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
+}
+
+ProcessResult run_shell(const std::string& command) {
+  ProcessResult r;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 bool same_bits(const Tensor& a, const Tensor& b) {

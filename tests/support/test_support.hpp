@@ -23,6 +23,15 @@ std::string source_path(const std::string& rel);
 /// A fresh empty directory under the system temp folder, unique per call.
 std::string temp_dir();
 
+/// What a child process printed (stdout and stderr together) and its exit code (-1 if killed).
+struct ProcessResult {
+  int code = -1;
+  std::string out;
+};
+
+/// Runs a shell command line, stdout and stderr together, and waits for it.
+ProcessResult run_shell(const std::string& command);
+
 /// Runs `f`; expects a plexus::Error with `code` whose message holds every one of `parts`.
 template <typename F>
 void expect_error(F&& f, ErrorCode code, const std::vector<std::string>& parts) {

@@ -14,22 +14,10 @@
 namespace plexus {
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
+using Result = test::ProcessResult;
 
 Result run(const std::string& args) {
-  const std::string cmd = std::string(PLEXUS_BINARY_DIR) + "/bin/plexus " + args + " 2>&1";
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return test::run_shell(std::string(PLEXUS_BINARY_DIR) + "/bin/plexus " + args);
 }
 
 std::string slurp(const std::string& path) {
