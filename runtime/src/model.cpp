@@ -1,7 +1,11 @@
+#include <plexus/checkpoint.hpp>
 #include <plexus/error.hpp>
 #include <plexus/model.hpp>
+#include <plexus/trainer.hpp>
 
 #include "init.hpp"
+
+#include <omp.h>
 
 #include <algorithm>
 #include <deque>
@@ -45,11 +49,20 @@ std::vector<int64_t> shape_key(std::span<const Shape> shapes) {
 }  // namespace
 
 Model::Model(const Runtime& runtime, proto::ModelDef def, std::string source)
-    : runtime_(runtime), def_(std::move(def)), source_(std::move(source)) {
+    : ctx_(runtime.context()), def_(std::move(def)), source_(std::move(source)) {
+  ctx_->require_runtime(source_);
   validate();
+  ctx_->add_live(1, 0);
 }
 
-Model::~Model() = default;
+Model::Model(const Runtime& runtime, const std::string& path) : Model(runtime, load_model_def(path), path) {}
+
+Model::~Model() {
+  ctx_->add_live(-1, 0);
+  if (const int n = live_sessions_.load(); n > 0)
+    ctx_->log(LogLevel::kError, source_ + ": Model destroyed while " + std::to_string(n) +
+                                    " Session(s) on it are alive; destroy Sessions first");
+}
 
 void Model::validate() {
   const std::string& src = source_;
@@ -118,7 +131,7 @@ void Model::validate() {
   }
 
   // Kernels, attributes, parameters and shapes, in execution order.
-  const Registry& reg = runtime_.registry();
+  const Registry& reg = ctx_->registry();
   for (int i : order) {
     const proto::NodeDef& n = def_.nodes(i);
     const std::string where = "node '" + n.name() + "'";
@@ -214,6 +227,24 @@ void Model::init_params(uint64_t seed) {
     detail::initialize(params_.at(name), init, default_inits_.at(name), default_init_values_.at(name), fan_in,
                        fan_out, detail::derive_seed(seed, name), source_ + ": parameter '" + name + "'");
   }
+  params_set_ = true;
+}
+
+void Model::load_weights(const std::string& checkpoint_path) {
+  const Checkpoint ck = load_checkpoint(checkpoint_path);
+  try {
+    load_params(*this, ck);
+  } catch (const Error& e) {
+    throw Error(e.code(), checkpoint_path + ": " + e.what() + " (model " + source_ + ")");
+  }
+}
+
+void Model::save_weights(const std::string& checkpoint_path) const {
+  Checkpoint ck;
+  ck.model = def_;
+  for (const auto& [name, shape] : param_shapes_)
+    ck.tensors.push_back({name, proto::TENSOR_ROLE_PARAM, "", params_.at(name)});
+  save_checkpoint(checkpoint_path, ck);
 }
 
 Shape Model::input_shape(const std::string& name) const {
@@ -224,7 +255,10 @@ Shape Model::input_shape(const std::string& name) const {
 
 std::shared_ptr<const OpInstance> Model::instance(size_t node, std::span<const Shape> inputs) const {
   const NodePlan& p = plan_[node];
+  // oneDNN sizes some primitives for the OpenMP team size at creation, so a
+  // call with a smaller share of the thread budget gets its own instance.
   auto key = shape_key(inputs);
+  key.push_back(omp_get_max_threads());
   std::lock_guard<std::mutex> lock(cache_mu_);
   auto it = p.instances.find(key);
   if (it != p.instances.end()) return it->second;
@@ -235,8 +269,9 @@ std::shared_ptr<const OpInstance> Model::instance(size_t node, std::span<const S
 
 Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& feeds, bool training,
                               bool with_loss) const {
+  ctx_->require_runtime(source_);
   Forward fw;
-  std::map<std::string, Value> env;
+  std::map<std::string, Value>& env = fw.values;
   for (const proto::InputDef& in : def_.inputs()) {
     auto it = feeds.find(in.name());
     if (it == feeds.end()) {

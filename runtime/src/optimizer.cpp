@@ -109,6 +109,10 @@ AttrMap OptimizerConfig::to_map() const {
 
 Optimizer::Optimizer(const Runtime& runtime, const OptimizerKernel& kernel, const AttrMap& hparams,
                      const std::vector<std::pair<std::string, Shape>>& params)
+    : Optimizer(*runtime.context(), kernel, hparams, params) {}
+
+Optimizer::Optimizer(const RuntimeContext& runtime, const OptimizerKernel& kernel, const AttrMap& hparams,
+                     const std::vector<std::pair<std::string, Shape>>& params)
     : runtime_(runtime), kernel_(kernel), config_(OptimizerConfig::parse(hparams)),
       hparams_(kernel.resolve_hparams(config_.kernel)), total_given_(config_.schedule.total > 0) {
   const plx_optimizer_desc& d = kernel_.desc();

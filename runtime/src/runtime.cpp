@@ -1,51 +1,118 @@
+#include <plexus/error.hpp>
 #include <plexus/runtime.hpp>
 
 #include <omp.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
+#include <algorithm>
+#include <mutex>
 #include <thread>
 
 namespace plexus {
 
 namespace {
-int resolve_threads(int t) {
-  if (t > 0) return t;
+
+int resolve_threads(const RuntimeOptions& o) {
+  if (o.threads < 0) throw Error(ErrorCode::kInvalid, "runtime option 'threads' must be >= 0, got " + std::to_string(o.threads));
+  if (o.threads > 0) return o.threads;
+  if (o.arena != nullptr) return std::max(1, o.arena->max_concurrency());
   unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : static_cast<int>(hw);
 }
+
 }  // namespace
 
-struct Runtime::Arena {
-  explicit Arena(int threads) : arena(threads) {}
-  tbb::task_arena arena;
+// The arena the runtime's TBB work runs in: the host's, or one of its own,
+// created only when first needed (so a runtime that never runs parallel work,
+// or has one thread, never starts TBB).
+struct RuntimeContext::Arena {
+  Arena(tbb::task_arena* host, int threads) : host(host), threads(threads) {}
+  tbb::task_arena& get() {
+    if (host != nullptr) return *host;
+    std::call_once(once, [&] { own = std::make_unique<tbb::task_arena>(threads); });
+    return *own;
+  }
+  tbb::task_arena* host;
+  int threads;
+  std::once_flag once;
+  std::unique_ptr<tbb::task_arena> own;
 };
 
-Runtime::Runtime(const RuntimeOptions& options)
-    : threads_(resolve_threads(options.threads)),
-      arena_(std::make_unique<Arena>(threads_)),
-      loader_(registry_, threads_) {
+RuntimeContext::RuntimeContext(const RuntimeOptions& options)
+    : threads_(resolve_threads(options)),
+      log_(options.log),
+      arena_(std::make_unique<Arena>(options.arena, threads_)),
+      loader_(registry_, threads_),
+      free_threads_(threads_) {
   if (options.load_default_plugins) loader_.load_default();
+  for (const std::string& d : options.plugin_dirs) loader_.load_directory(d);
   for (const std::string& f : options.plugin_files) loader_.load_file(f);
-  bind_threads();
+  for (const std::string& f : loader_.files()) log(LogLevel::kInfo, "loaded plugin " + f);
 }
 
-Runtime::~Runtime() = default;
+RuntimeContext::~RuntimeContext() = default;
 
-void Runtime::bind_threads() const { omp_set_num_threads(threads_); }
-
-void Runtime::parallel_for(size_t n, const std::function<void(size_t)>& body) const {
+void RuntimeContext::parallel_for(size_t n, const std::function<void(size_t)>& body) const {
   if (n == 0) return;
   if (threads_ == 1 || n == 1) {
     for (size_t i = 0; i < n; ++i) body(i);
     return;
   }
-  arena_->arena.execute([&] {
+  arena_->get().execute([&] {
     tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1), [&](const tbb::blocked_range<size_t>& r) {
       for (size_t i = r.begin(); i != r.end(); ++i) body(i);
     });
   });
+}
+
+void RuntimeContext::log(LogLevel level, const std::string& message) const {
+  if (!log_) return;
+  try {
+    log_(level, message);
+  } catch (...) {
+    // A throwing log callback must not turn a message into a failure.
+  }
+}
+
+void RuntimeContext::require_runtime(const std::string& what) const {
+  if (runtime_alive_.load(std::memory_order_acquire)) return;
+  throw Error(ErrorCode::kInvalid, what + ": the plexus::Runtime it was made from has been destroyed; "
+                                          "destroy Sessions and Models before their Runtime");
+}
+
+void RuntimeContext::add_live(int models, int sessions) const {
+  live_models_.fetch_add(models, std::memory_order_relaxed);
+  live_sessions_.fetch_add(sessions, std::memory_order_relaxed);
+}
+
+RuntimeContext::ThreadShare::ThreadShare(const RuntimeContext& ctx) : ctx_(ctx) {
+  int free = ctx_.free_threads_.load(std::memory_order_relaxed);
+  do {
+    taken_ = std::clamp(free, 0, ctx_.threads_);
+  } while (!ctx_.free_threads_.compare_exchange_weak(free, free - taken_, std::memory_order_acq_rel));
+  threads_ = std::max(1, taken_);
+  previous_omp_ = omp_get_max_threads();
+  omp_set_num_threads(threads_);
+}
+
+RuntimeContext::ThreadShare::~ThreadShare() {
+  omp_set_num_threads(previous_omp_);
+  ctx_.free_threads_.fetch_add(taken_, std::memory_order_acq_rel);
+}
+
+Runtime::Runtime(const RuntimeOptions& options)
+    : context_(std::shared_ptr<const RuntimeContext>(new RuntimeContext(options))) {}
+
+Runtime::~Runtime() {
+  auto& ctx = const_cast<RuntimeContext&>(*context_);
+  ctx.runtime_alive_.store(false, std::memory_order_release);
+  const int models = ctx.live_models_.load(), sessions = ctx.live_sessions_.load();
+  if (models > 0 || sessions > 0)
+    ctx.log(LogLevel::kError,
+            "plexus::Runtime destroyed while " + std::to_string(models) + " Model(s) and " + std::to_string(sessions) +
+                " Session(s) made from it are alive: its plugins stay loaded until the last of them is destroyed, "
+                "and every call on them fails");
 }
 
 }  // namespace plexus

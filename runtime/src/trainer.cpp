@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <sstream>
+#include <tuple>
 
 namespace plexus {
 
@@ -24,7 +25,7 @@ std::string state_name(const std::string& param, const std::string& opt, const c
 Trainer::Trainer(Model& model, TrainOptions options)
     : model_(model),
       opt_(std::move(options)),
-      optimizer_(model.runtime(), model.runtime().registry().optimizer(opt_.optimizer), opt_.hparams,
+      optimizer_(model.context(), model.context().registry().optimizer(opt_.optimizer), opt_.hparams,
                  model.param_shapes()) {
   if (opt_.epochs < 0) throw Error(ErrorCode::kInvalid, "epochs must be >= 0");
   if (opt_.batch_size <= 0) throw Error(ErrorCode::kInvalid, "batch size must be positive, got " + std::to_string(opt_.batch_size));
@@ -34,9 +35,7 @@ Trainer::Trainer(Model& model, TrainOptions options)
 }
 
 void Trainer::ensure_initialized() {
-  if (initialized_) return;
-  model_.init_params(opt_.seed);
-  initialized_ = true;
+  if (!model_.params_set()) model_.init_params(opt_.seed);
 }
 
 bool Trainer::optimizer_step(const Model::Forward& fw, Tape& tape) {
@@ -103,7 +102,8 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
   if (model_.def().loss().empty()) throw Error(ErrorCode::kInvalid, model_.source() + ": cannot train: field 'loss' is empty");
   if (train.size() == 0) throw Error(ErrorCode::kInvalid, "training data '" + train.source + "' is empty");
   ensure_initialized();
-  model_.runtime().bind_threads();
+  stop_requested_.store(false);
+  RuntimeContext::ThreadShare share(model_.context());
   std::vector<EpochInfo> history;
   std::string csv = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_sec\n";
   const int64_t n = train.size();
@@ -118,25 +118,13 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * opt_.batch_size, end = std::min(n, begin + opt_.batch_size);
       std::span<const int64_t> idx(order.data() + begin, static_cast<size_t>(end - begin));
-      tape.clear();
-      Model::Forward fw = model_.forward(tape, batch_feeds(model_, train, idx), true, true);
-      const double loss = fw.loss.data().data()[0];
-      if (!std::isfinite(loss)) {
-        if (opt_.on_nan == "skip-step") {
-          ++skipped;
-          continue;
-        }
-        throw Error(ErrorCode::kNumeric, model_.source() + ": loss node '" + model_.def().loss() + "' is " +
-                                             (std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
-                                             std::to_string(epoch_ + 1) + ", batch " + std::to_string(b + 1) +
-                                             " (step " + std::to_string(step_) +
-                                             "); stopping (no checkpoint was written for this run's later steps)");
-      }
-      tape.backward(fw.loss);
-      auto [c, k] = fw.metric();
-      correct += c;
-      counted += k;
-      if (!optimizer_step(fw, tape)) ++skipped;
+      const StepResult r = step_on(tape, batch_feeds(model_, train, idx),
+                                   "epoch " + std::to_string(epoch_ + 1) + ", batch " + std::to_string(b + 1));
+      const double loss = r.loss;
+      if (r.skipped) ++skipped;
+      if (!std::isfinite(loss)) continue;
+      correct += r.correct;
+      counted += r.counted;
       loss_sum += loss * static_cast<double>(end - begin);
       seen += end - begin;
       if (opt_.save_every > 0 && step_ % opt_.save_every == 0 && !opt_.save_path.empty()) save(opt_.save_path);
@@ -152,8 +140,10 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
         s.samples_per_sec = s.elapsed > 0 ? static_cast<double>(seen) / s.elapsed : 0.0;
         cb.on_step(s);
       }
+      if (stop_requested_.load()) break;
     }
     tape.clear();
+    if (seen == 0 && stop_requested_.load()) break;  // stopped before a sample of this epoch counted
     ++epoch_;
     EpochInfo info;
     info.epoch = epoch_;
@@ -180,9 +170,39 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
       detail::write_file_atomic(opt_.metrics_csv, csv, "metrics");
     }
     if (cb.on_epoch) cb.on_epoch(info);
+    if (stop_requested_.load()) break;
   }
   if (!opt_.save_path.empty()) save(opt_.save_path);
   return history;
+}
+
+StepResult Trainer::step_on(Tape& tape, const std::map<std::string, Tensor>& feeds, const std::string& where) {
+  StepResult r;
+  tape.clear();
+  Model::Forward fw = model_.forward(tape, feeds, true, true);
+  r.loss = fw.loss.data().data()[0];
+  if (!std::isfinite(r.loss)) {
+    if (opt_.on_nan == "skip-step") {
+      r.skipped = true;
+      return r;
+    }
+    throw Error(ErrorCode::kNumeric, model_.source() + ": loss node '" + model_.def().loss() + "' is " +
+                                         (std::isnan(r.loss) ? "NaN" : "infinite") + " at " + where + " (step " +
+                                         std::to_string(step_) +
+                                         "); stopping (no checkpoint was written for this run's later steps)");
+  }
+  tape.backward(fw.loss);
+  std::tie(r.correct, r.counted) = fw.metric();
+  r.skipped = !optimizer_step(fw, tape);
+  return r;
+}
+
+StepResult Trainer::train_step(const std::map<std::string, Tensor>& feeds) {
+  if (model_.def().loss().empty()) throw Error(ErrorCode::kInvalid, model_.source() + ": cannot train: field 'loss' is empty");
+  ensure_initialized();
+  RuntimeContext::ThreadShare share(model_.context());
+  Tape tape;
+  return step_on(tape, feeds, "train_step");
 }
 
 EvalResult Trainer::evaluate(const Dataset& data, int64_t batch_size) const {
@@ -191,6 +211,7 @@ EvalResult Trainer::evaluate(const Dataset& data, int64_t batch_size) const {
 
 EvalResult evaluate(const Model& model_, const Dataset& data, int64_t batch_size) {
   EvalResult r;
+  RuntimeContext::ThreadShare share(model_.context());
   if (batch_size <= 0) throw Error(ErrorCode::kInvalid, "batch size must be positive");
   if (model_.def().loss().empty()) throw Error(ErrorCode::kInvalid, model_.source() + ": cannot evaluate: field 'loss' is empty");
   Tape tape;
@@ -245,11 +266,11 @@ void load_params(Model& model_, const Checkpoint& ck) {
                                           ", the model needs " + shape.str());
   }
   for (const auto& [name, shape] : model_.param_shapes()) model_.param(name).copy_from(ck.find(name)->data);
+  model_.mark_params_set();
 }
 
 void Trainer::restore(const Checkpoint& ck) {
   load_params(model_, ck);
-  initialized_ = true;
   // Optimizer state and counters carry over only to the same optimizer.
   if (ck.optimizer != optimizer_.kernel().name()) return;
   const plx_optimizer_desc& d = optimizer_.kernel().desc();

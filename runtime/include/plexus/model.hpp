@@ -2,12 +2,18 @@
 // pass that runs the graph on a tape (define-by-run: walked anew each step).
 //
 //   plexus::Runtime rt;
-//   plexus::Model model(rt, plexus::load_model_def(path), path);
-//   model.init_params(/*seed=*/1);
+//   plexus::Model model(rt, "models/mnist_mlp.pbtxt");
+//   model.init_params(/*seed=*/1);            // or model.load_weights("mnist.ckpt")
 //   plexus::Tape tape;
 //   auto fw = model.forward(tape, {{"image", x}, {"label", y}}, /*training=*/true);
 //   tape.backward(fw.loss);
 //   plexus::Tensor g = tape.grad(fw.params.at("fc1.weights"));
+//
+// Thread safety: forward() is const and may run from several threads at once
+// (each with its own Tape); parameters are read, never written, by it.
+// init_params, load_weights and a Trainer write them: never while another
+// thread runs the model. A Model keeps its Runtime's plugins loaded; a Session
+// must not outlive its Model.
 #ifndef PLEXUS_MODEL_HPP
 #define PLEXUS_MODEL_HPP
 
@@ -17,6 +23,7 @@
 
 #include "plexus.pb.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,11 +46,16 @@ class Model {
   /// roles, shapes (inferred at batch 1), shared parameters of differing
   /// shapes, the loss and output nodes. Each error names `source`, the node and the field.
   Model(const Runtime& runtime, proto::ModelDef def, std::string source);
+  /// Loads and validates the model definition at `path` (load_model_def).
+  Model(const Runtime& runtime, const std::string& path);
   ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
 
   const proto::ModelDef& def() const { return def_; }
   const std::string& source() const { return source_; }
-  const Runtime& runtime() const { return runtime_; }
+  const RuntimeContext& context() const { return *ctx_; }
+  const std::shared_ptr<const RuntimeContext>& shared_context() const { return ctx_; }
 
   /// Parameter names in order of first use, with shapes.
   const std::vector<std::pair<std::string, Shape>>& param_shapes() const { return param_shapes_; }
@@ -51,6 +63,16 @@ class Model {
   const Tensor& param(const std::string& name) const;
   /// Fills every parameter with its initializer; seeds derive from `seed` and the name.
   void init_params(uint64_t seed);
+  /// Reads the parameters from a checkpoint file (save_weights or a
+  /// Trainer's), checking every name and shape; on error nothing changes.
+  void load_weights(const std::string& checkpoint_path);
+  /// Writes the definition and the parameters as a checkpoint (atomically).
+  void save_weights(const std::string& checkpoint_path) const;
+  /// True once init_params, load_weights or load_params has set the parameters.
+  bool params_set() const { return params_set_; }
+  void mark_params_set() { params_set_ = true; }
+  /// Sessions running this model now alive.
+  int live_sessions() const { return live_sessions_.load(); }
 
   /// Model inputs fed from the data set's features / labels.
   const std::string& feature_input() const { return feature_input_; }
@@ -62,6 +84,7 @@ class Model {
     Value output;                          // the prediction node
     Value loss;                            // valid if with_loss
     std::map<std::string, Value> params;   // the parameter leaves of this step
+    std::map<std::string, Value> values;   // every input and node that ran, by name
     std::shared_ptr<const OpInstance> loss_instance;
     Value loss_src, loss_target;           // what the loss read: prediction and target
     /// (correct, counted) by the loss kernel's metric; (0, 0) without one.
@@ -73,10 +96,11 @@ class Model {
 
  private:
   struct NodePlan;
+  friend class Session;
   std::shared_ptr<const OpInstance> instance(size_t node, std::span<const Shape> inputs) const;
   void validate();
 
-  const Runtime& runtime_;
+  std::shared_ptr<const RuntimeContext> ctx_;
   proto::ModelDef def_;
   std::string source_;
   std::vector<NodePlan> plan_;             // nodes in a valid execution order
@@ -88,6 +112,8 @@ class Model {
   std::map<std::string, double> default_init_values_;
   std::string feature_input_, label_input_;
   mutable std::mutex cache_mu_;
+  bool params_set_ = false;
+  mutable std::atomic<int> live_sessions_{0};
 };
 
 }  // namespace plexus

@@ -66,6 +66,8 @@ struct OptimizerConfig {
 
 class Optimizer {
  public:
+  Optimizer(const RuntimeContext& runtime, const OptimizerKernel& kernel, const AttrMap& hparams,
+            const std::vector<std::pair<std::string, Shape>>& params);
   Optimizer(const Runtime& runtime, const OptimizerKernel& kernel, const AttrMap& hparams,
             const std::vector<std::pair<std::string, Shape>>& params);
 
@@ -86,7 +88,7 @@ class Optimizer {
   const std::vector<Tensor>& state(const std::string& param) const { return state_.at(param); }
 
  private:
-  const Runtime& runtime_;
+  const RuntimeContext& runtime_;
   const OptimizerKernel& kernel_;
   OptimizerConfig config_;
   ResolvedAttrs hparams_;

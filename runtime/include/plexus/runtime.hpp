@@ -1,52 +1,136 @@
 // plexus::Runtime: the plugin registry, the loaded libraries and the thread
 // budget. Several may coexist in one process; there is no global runtime.
 //
-//   plexus::Runtime rt;                          // built-in plugins + PLEXUS_PLUGIN_PATH
-//   plexus::Model model(rt, plexus::load_model_def("models/mnist_mlp.pbtxt"), "models/mnist_mlp.pbtxt");
+//   plexus::Runtime rt;                                   // built-in plugins + PLEXUS_PLUGIN_PATH
+//   plexus::Model model(rt, "models/mnist_mlp.pbtxt");
+//   model.load_weights("mnist.ckpt");
+//   plexus::Session session(model);                       // run() from any number of threads
 //
-// Destroy a Runtime only after every Model made from it.
+// Threading is the host's to decide. `threads` is the budget for everything
+// the runtime runs: oneDNN's OpenMP teams and the runtime's TBB work. With
+// threads = 1 the runtime starts no thread at all; everything runs on the
+// calling thread. A host may hand its own tbb::task_arena instead.
+// Concurrent calls (Session::run from several host threads, a Trainer) share
+// the budget: each call takes what is free of it, at least its own thread,
+// so together they never start more worker threads than the budget allows.
+//
+// Lifetime: a Model keeps the runtime's plugins loaded (shared state). Destroy
+// the Runtime after its Models and Sessions; then its plugins are unloaded.
+// Destroying it earlier is a host bug that is reported, not a crash: the log
+// callback gets an error, the plugins stay loaded until the last Model is
+// gone, and every later call on those Models and Sessions throws an Error.
 #ifndef PLEXUS_RUNTIME_HPP
 #define PLEXUS_RUNTIME_HPP
 
 #include <plexus/kernel.hpp>
 #include <plexus/plugin_loader.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <tbb/task_arena.h>
+
 namespace plexus {
 
+enum class LogLevel { kError = 0, kWarning = 1, kInfo = 2 };
+
+/// Receives the runtime's messages. Called from whichever thread the event
+/// happens on, so it must be thread-safe. Without one the runtime prints nothing.
+using LogCallback = std::function<void(LogLevel level, const std::string& message)>;
+
 struct RuntimeOptions {
-  int threads = 0;                         // 0: hardware threads
+  /// Thread budget; 0: the host arena's max_concurrency() if `arena` is set,
+  /// else the hardware threads.
+  int threads = 0;
+  /// The host's own TBB arena for the runtime's parallel work (optimizer
+  /// updates). Not owned; it must outlive the Runtime and every Model made from it.
+  tbb::task_arena* arena = nullptr;
   bool load_default_plugins = true;        // PLEXUS_PLUGIN_PATH, then the built-in folder
-  std::vector<std::string> plugin_files;   // loaded after the defaults
+  std::vector<std::string> plugin_dirs;    // every *.so in each, after the defaults
+  std::vector<std::string> plugin_files;   // loaded last
+  LogCallback log;
+};
+
+class Runtime;
+
+/// The part of a Runtime that Models share and keep alive: registry, plugin
+/// libraries, thread budget, log. Hosts reach it only through Runtime and Model.
+class RuntimeContext {
+ public:
+  ~RuntimeContext();
+  RuntimeContext(const RuntimeContext&) = delete;
+  RuntimeContext& operator=(const RuntimeContext&) = delete;
+
+  const Registry& registry() const { return registry_; }
+  const PluginLoader& loader() const { return loader_; }
+  int threads() const { return threads_; }
+  /// Runs body(i) for every i in [0, n) on the runtime's TBB arena (at most
+  /// threads() threads; with one thread, on the calling thread, in order).
+  void parallel_for(size_t n, const std::function<void(size_t)>& body) const;
+  /// Passes a message to the host's log callback, if any.
+  void log(LogLevel level, const std::string& message) const;
+  /// Throws Error(kInvalid) naming `what` if the Runtime was destroyed.
+  void require_runtime(const std::string& what) const;
+
+  /// A share of the thread budget for one call on the calling thread (RAII):
+  /// takes up to threads() of the free budget (at least one thread, the
+  /// caller's own), sets the calling thread's OpenMP team size to it, and
+  /// gives both back on destruction.
+  class ThreadShare {
+   public:
+    explicit ThreadShare(const RuntimeContext& ctx);
+    ~ThreadShare();
+    ThreadShare(const ThreadShare&) = delete;
+    ThreadShare& operator=(const ThreadShare&) = delete;
+    int threads() const { return threads_; }
+
+   private:
+    const RuntimeContext& ctx_;
+    int taken_ = 0;
+    int threads_ = 1;
+    int previous_omp_ = 1;
+  };
+
+  /// Live Models and Sessions made from this runtime (for lifetime checks).
+  void add_live(int models, int sessions) const;
+
+ private:
+  friend class Runtime;
+  explicit RuntimeContext(const RuntimeOptions& options);
+
+  struct Arena;
+  int threads_;
+  LogCallback log_;
+  std::unique_ptr<Arena> arena_;
+  Registry registry_;
+  PluginLoader loader_;  // after registry_: unloads the libraries first
+  mutable std::atomic<int> free_threads_;
+  mutable std::atomic<int> live_models_{0};
+  mutable std::atomic<int> live_sessions_{0};
+  std::atomic<bool> runtime_alive_{true};
 };
 
 class Runtime {
  public:
   explicit Runtime(const RuntimeOptions& options = {});
+  /// Unloads the plugins if no Model made from this runtime is alive; see the
+  /// lifetime rule at the top of this file otherwise.
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  const Registry& registry() const { return registry_; }
-  PluginLoader& loader() { return loader_; }
-  int threads() const { return threads_; }
-  /// Applies the thread budget to oneDNN's OpenMP on the calling thread.
-  void bind_threads() const;
-  /// Runs body(i) for every i in [0, n) on the runtime's TBB arena (at most
-  /// threads() threads; with one thread, on the calling thread, in order).
-  void parallel_for(size_t n, const std::function<void(size_t)>& body) const;
+  const Registry& registry() const { return context_->registry(); }
+  const PluginLoader& loader() const { return context_->loader(); }
+  int threads() const { return context_->threads(); }
+  void parallel_for(size_t n, const std::function<void(size_t)>& body) const { context_->parallel_for(n, body); }
+  const std::shared_ptr<const RuntimeContext>& context() const { return context_; }
 
  private:
-  struct Arena;
-  int threads_;
-  std::unique_ptr<Arena> arena_;
-  Registry registry_;
-  PluginLoader loader_;
+  std::shared_ptr<const RuntimeContext> context_;
 };
 
 }  // namespace plexus

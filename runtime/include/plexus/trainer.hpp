@@ -7,6 +7,11 @@
 //   plexus::Trainer trainer(model, opt);
 //   trainer.fit(train, &test);
 //   plexus::EvalResult r = trainer.evaluate(test);
+//
+// A host drives training either whole (fit, with callbacks after every step
+// and epoch that may log, save() or stop()) or one batch at a time
+// (train_step). A Trainer is not thread-safe, except stop(); while it trains,
+// no other thread may run its Model.
 #ifndef PLEXUS_TRAINER_HPP
 #define PLEXUS_TRAINER_HPP
 
@@ -15,7 +20,9 @@
 #include <plexus/model.hpp>
 #include <plexus/optimizer.hpp>
 
+#include <atomic>
 #include <cstdint>
+#include <map>
 #include <functional>
 #include <random>
 #include <string>
@@ -81,12 +88,29 @@ EvalResult evaluate(const Model& model, const Dataset& data, int64_t batch_size 
 /// Copies every parameter the model needs from `ck`, checking names and shapes.
 void load_params(Model& model, const Checkpoint& ck);
 
+struct StepResult {
+  double loss = 0.0;               // the batch's loss before the update
+  bool skipped = false;            // on_nan = skip-step undid or skipped the update
+  int64_t correct = 0, counted = 0;  // the loss kernel's metric on the batch
+};
+
 class Trainer {
  public:
   Trainer(Model& model, TrainOptions options);
 
-  /// Initializes parameters from options.seed unless restore() was called.
+  /// Initializes parameters from options.seed unless the model's were already
+  /// set (Model::init_params, load_weights, load_params, restore()).
+  /// Returns the epochs run: all of them, or up to the one stop() ended.
   std::vector<EpochInfo> fit(const Dataset& train, const Dataset* test, const TrainCallbacks& cb = {});
+  /// One optimizer step on one batch: forward, backward, update. `feeds` maps
+  /// the model's inputs (features and labels) to batch-first tensors.
+  StepResult train_step(const std::map<std::string, Tensor>& feeds);
+  /// Asks fit() to return after the current step (callable from a callback or
+  /// any thread). The model and optimizer are left consistent; fit() may be
+  /// called again to go on.
+  void stop() { stop_requested_.store(true); }
+  /// Writes checkpoint() to `path` atomically (temporary file, then rename).
+  void save(const std::string& path) const;
   EvalResult evaluate(const Dataset& data, int64_t batch_size = 256) const;
 
   /// Parameters, optimizer state, step, epoch and RNG state.
@@ -103,7 +127,9 @@ class Trainer {
   void ensure_initialized();
   /// Returns false if the step was skipped (on_nan = skip-step).
   bool optimizer_step(const Model::Forward& fw, Tape& tape);
-  void save(const std::string& path) const;
+  /// Forward + backward + step on one batch; throws on a non-finite loss
+  /// unless on_nan = skip-step. `where` places the batch in messages.
+  StepResult step_on(Tape& tape, const std::map<std::string, Tensor>& feeds, const std::string& where);
 
   Model& model_;
   TrainOptions opt_;
@@ -111,7 +137,7 @@ class Trainer {
   std::mt19937_64 rng_;
   int64_t step_ = 0;
   int64_t epoch_ = 0;
-  bool initialized_ = false;
+  std::atomic<bool> stop_requested_{false};
 };
 
 }  // namespace plexus

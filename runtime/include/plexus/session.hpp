@@ -1,0 +1,59 @@
+// plexus::Session: inference on a loaded Model, safe to call from many host
+// threads at once.
+//
+//   plexus::Runtime rt;
+//   plexus::Model model(rt, "models/mnist_mlp.pbtxt");
+//   model.load_weights("mnist.ckpt");
+//   plexus::Session session(model);
+//   auto out = session.run({{"image", batch}});          // {"probs": [N, 10]}
+//   plexus::Tensor probs = out.at(session.output_name());
+//
+// Thread safety: run() is const and reentrant. The model's parameters are
+// shared read-only; every call records on its own tape, draws its scratch and
+// outputs from the tensor pool, and takes a share of the runtime's thread
+// budget (RuntimeContext::ThreadShare), so N concurrent calls never start more
+// worker threads than the budget. Do not change the model's parameters
+// (init_params, load_weights, a Trainer) while a call runs.
+//
+// Lifetime: a Session refers to its Model; destroy it first.
+#ifndef PLEXUS_SESSION_HPP
+#define PLEXUS_SESSION_HPP
+
+#include <plexus/model.hpp>
+#include <plexus/tensor.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace plexus {
+
+class Session {
+ public:
+  explicit Session(const Model& model);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const Model& model() const { return model_; }
+  /// The inputs run() needs by default: the model's inputs except labels.
+  const std::vector<std::string>& input_names() const { return inputs_; }
+  /// The model's output node (field 'output').
+  const std::string& output_name() const { return model_.def().output(); }
+
+  /// Runs the model without recording gradients. `inputs` maps input names to
+  /// batch-first tensors [N, per-sample shape...]; `outputs` names the nodes
+  /// (or inputs) to return, by default the model's output. Naming the loss
+  /// node needs the label input too. Returned tensors are the caller's.
+  /// Errors (unknown names, shapes, a destroyed Runtime) throw plexus::Error.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs,
+                                    const std::vector<std::string>& outputs = {}) const;
+
+ private:
+  const Model& model_;
+  std::vector<std::string> inputs_;
+};
+
+}  // namespace plexus
+
+#endif
