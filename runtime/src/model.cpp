@@ -270,6 +270,7 @@ std::shared_ptr<const OpInstance> Model::instance(size_t node, std::span<const S
 Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& feeds, bool training,
                               bool with_loss) const {
   ctx_->require_runtime(source_);
+  RuntimeContext::ThreadShare share(*ctx_);  // keeps the caller's share if it holds one
   Forward fw;
   std::map<std::string, Value>& env = fw.values;
   for (const proto::InputDef& in : def_.inputs()) {

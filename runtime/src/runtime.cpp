@@ -86,19 +86,58 @@ void RuntimeContext::add_live(int models, int sessions) const {
   live_sessions_.fetch_add(sessions, std::memory_order_relaxed);
 }
 
-RuntimeContext::ThreadShare::ThreadShare(const RuntimeContext& ctx) : ctx_(ctx) {
-  int free = ctx_.free_threads_.load(std::memory_order_relaxed);
-  do {
-    taken_ = std::clamp(free, 0, ctx_.threads_);
-  } while (!ctx_.free_threads_.compare_exchange_weak(free, free - taken_, std::memory_order_acq_rel));
-  threads_ = std::max(1, taken_);
+namespace {
+// The share the calling thread holds, so that nested calls (Session::run ->
+// Model::forward) keep it instead of asking for a second one.
+thread_local const RuntimeContext* t_share_owner = nullptr;
+}  // namespace
+
+RuntimeContext::ThreadShare::ThreadShare(const RuntimeContext& ctx, int exact) : ctx_(ctx) {
+  if (t_share_owner == &ctx_) {
+    nested_ = true;
+    threads_ = omp_get_max_threads();
+    return;
+  }
+  if (exact > 0) {
+    taken_ = std::min(exact, ctx_.threads_);
+    std::unique_lock<std::mutex> lock(ctx_.share_mu_);
+    ctx_.share_cv_.wait(lock, [&] {
+      int free = ctx_.free_threads_.load(std::memory_order_relaxed);
+      return free >= taken_ &&
+             ctx_.free_threads_.compare_exchange_strong(free, free - taken_, std::memory_order_acq_rel);
+    });
+  } else {
+    // The caller's own thread counts against the budget too (the budget may
+    // go below zero: a host may run more threads than it gave us), and no
+    // call takes more than its fair part of the budget among the calls in
+    // flight, so that two steady callers on two threads get one each
+    // instead of one holding both while the other adds a third.
+    const int active = ctx_.active_calls_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    counted_active_ = true;
+    const int fair = std::max(1, ctx_.threads_ / active);
+    int free = ctx_.free_threads_.load(std::memory_order_relaxed);
+    do {
+      taken_ = std::clamp(free, 1, fair);
+    } while (!ctx_.free_threads_.compare_exchange_weak(free, free - taken_, std::memory_order_acq_rel));
+  }
+  threads_ = taken_;
   previous_omp_ = omp_get_max_threads();
   omp_set_num_threads(threads_);
+  previous_owner_ = t_share_owner;
+  t_share_owner = &ctx_;
 }
 
 RuntimeContext::ThreadShare::~ThreadShare() {
+  if (nested_) return;
+  t_share_owner = previous_owner_;
   omp_set_num_threads(previous_omp_);
-  ctx_.free_threads_.fetch_add(taken_, std::memory_order_acq_rel);
+  if (counted_active_) ctx_.active_calls_.fetch_sub(1, std::memory_order_acq_rel);
+  {
+    // Under the mutex, so a waiter cannot check between this and the notify.
+    std::lock_guard<std::mutex> lock(ctx_.share_mu_);
+    ctx_.free_threads_.fetch_add(taken_, std::memory_order_acq_rel);
+  }
+  ctx_.share_cv_.notify_all();
 }
 
 Runtime::Runtime(const RuntimeOptions& options)

@@ -15,8 +15,11 @@ std::string join(const std::vector<std::string>& names) {
 
 }  // namespace
 
-Session::Session(const Model& model) : model_(model) {
+Session::Session(const Model& model, SessionOptions options) : model_(model), options_(options) {
   model_.context().require_runtime(model_.source());
+  if (options_.threads_per_call < 0)
+    throw Error(ErrorCode::kInvalid, model_.source() + ": session option 'threads_per_call' must be >= 0, got " +
+                                         std::to_string(options_.threads_per_call));
   for (const proto::InputDef& in : model_.def().inputs())
     if (in.source() != "labels") inputs_.push_back(in.name());
   model_.live_sessions_.fetch_add(1);
@@ -53,7 +56,7 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
     if (!def.loss().empty() && o == def.loss()) with_loss = true;
   }
 
-  RuntimeContext::ThreadShare share(model_.context());
+  RuntimeContext::ThreadShare share(model_.context(), options_.threads_per_call);
   Tape tape;
   NoGrad no_grad(tape);
   Model::Forward fw = model_.forward(tape, inputs, /*training=*/false, with_loss);

@@ -144,5 +144,57 @@ TEST(Trainer, BadOptionsAreClearErrors) {
   expect_error([&] { Trainer t(m, o); }, ErrorCode::kInvalid, {"batch size"});
 }
 
+TEST(Trainer, CallbacksCanStopEarlyAndSave) {
+  Fixture f;
+  Model m = f.model();
+  Trainer t(m, options(5));
+  const std::string ck = test::temp_dir() + "/from_callback.ckpt";
+  TrainCallbacks cb;
+  cb.on_step = [&](const StepInfo& s) {
+    if (s.step == 10) t.save(ck);
+    if (s.step == 40) t.stop();
+  };
+  std::vector<EpochInfo> epochs = t.fit(f.train, nullptr, cb);
+  EXPECT_EQ(t.step(), 40);           // stopped right after step 40, inside epoch 2
+  ASSERT_EQ(epochs.size(), 2u);
+  EXPECT_EQ(epochs[1].step, 40);
+  EXPECT_EQ(load_checkpoint(ck).step, 10);
+  // fit() goes on after a stop.
+  t.fit(f.train, nullptr);
+  EXPECT_EQ(t.step(), 40 + 5 * 29);
+  int epochs_seen = 0;
+  cb.on_step = nullptr;
+  cb.on_epoch = [&](const EpochInfo&) {
+    if (++epochs_seen == 1) t.stop();
+  };
+  EXPECT_EQ(t.fit(f.train, nullptr, cb).size(), 1u);
+}
+
+TEST(Trainer, TrainStepIsOneOptimizerStepAndKeepsLoadedWeights) {
+  Fixture f;
+  Model a = f.model();
+  Trainer ta(a, options(1));
+  ta.fit(f.train, nullptr);
+  const std::string ck = test::temp_dir() + "/w.ckpt";
+  a.save_weights(ck);
+  const double trained = ta.evaluate(f.test).loss;
+
+  // A host loads the weights and fine-tunes batch by batch: nothing re-initializes them.
+  Model b = f.model();
+  b.load_weights(ck);
+  Trainer tb(b, options(1));
+  EXPECT_DOUBLE_EQ(tb.evaluate(f.test).loss, trained);
+  std::vector<int64_t> idx(16);
+  for (int64_t i = 0; i < 16; ++i) idx[static_cast<size_t>(i)] = i;
+  const std::map<std::string, Tensor> feeds{
+      {"x", gather_rows(f.train.features, idx)}, {"y", gather_rows(f.train.labels, idx)}};
+  const StepResult r = tb.train_step(feeds);
+  EXPECT_EQ(tb.step(), 1);
+  EXPECT_FALSE(r.skipped);
+  EXPECT_GT(r.loss, 0.0);
+  EXPECT_EQ(r.counted, 16);
+  EXPECT_NE(tb.evaluate(f.test).loss, trained);  // the step changed the weights
+}
+
 }  // namespace
 }  // namespace plexus

@@ -26,9 +26,11 @@
 #include <plexus/plugin_loader.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -77,12 +79,18 @@ class RuntimeContext {
   void require_runtime(const std::string& what) const;
 
   /// A share of the thread budget for one call on the calling thread (RAII):
-  /// takes up to threads() of the free budget (at least one thread, the
-  /// caller's own), sets the calling thread's OpenMP team size to it, and
-  /// gives both back on destruction.
+  /// sets the calling thread's OpenMP team size to it and gives both back on
+  /// destruction. Nested shares of the same runtime on one thread keep the
+  /// outer one.
+  ///  - exact = 0 (adaptive): never waits; takes what is free of the budget,
+  ///    at most threads() / (calls in flight), and at least one thread (the
+  ///    caller's own, which counts against the budget too).
+  ///  - exact = n > 0: waits until min(n, threads()) threads are free and
+  ///    takes exactly that many, so the call always runs with the same team
+  ///    size (and oneDNN's reductions in the same order: bit-reproducible).
   class ThreadShare {
    public:
-    explicit ThreadShare(const RuntimeContext& ctx);
+    explicit ThreadShare(const RuntimeContext& ctx, int exact = 0);
     ~ThreadShare();
     ThreadShare(const ThreadShare&) = delete;
     ThreadShare& operator=(const ThreadShare&) = delete;
@@ -93,6 +101,9 @@ class RuntimeContext {
     int taken_ = 0;
     int threads_ = 1;
     int previous_omp_ = 1;
+    bool nested_ = false;
+    bool counted_active_ = false;
+    const RuntimeContext* previous_owner_ = nullptr;
   };
 
   /// Live Models and Sessions made from this runtime (for lifetime checks).
@@ -108,7 +119,10 @@ class RuntimeContext {
   std::unique_ptr<Arena> arena_;
   Registry registry_;
   PluginLoader loader_;  // after registry_: unloads the libraries first
-  mutable std::atomic<int> free_threads_;
+  mutable std::atomic<int> free_threads_;   // may go below 0 (callers' own threads)
+  mutable std::atomic<int> active_calls_{0};
+  mutable std::mutex share_mu_;             // for waiting (exact shares) only
+  mutable std::condition_variable share_cv_;
   mutable std::atomic<int> live_models_{0};
   mutable std::atomic<int> live_sessions_{0};
   std::atomic<bool> runtime_alive_{true};

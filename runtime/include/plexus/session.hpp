@@ -15,6 +15,12 @@
 // worker threads than the budget. Do not change the model's parameters
 // (init_params, load_weights, a Trainer) while a call runs.
 //
+// Bits: oneDNN's reductions may run in a different order for a different
+// OpenMP team size, so in the default adaptive mode two calls on the same
+// input may differ in the last bits when they got different shares of the
+// budget. SessionOptions::threads_per_call = n makes every call wait for
+// exactly n threads: outputs are then bit-identical whatever the concurrency.
+//
 // Lifetime: a Session refers to its Model; destroy it first.
 #ifndef PLEXUS_SESSION_HPP
 #define PLEXUS_SESSION_HPP
@@ -28,9 +34,16 @@
 
 namespace plexus {
 
+struct SessionOptions {
+  /// 0: adaptive (each call takes what is free of the budget, never waits).
+  /// n > 0: each call runs with exactly min(n, budget) threads, waiting for
+  /// them if needed (RuntimeContext::ThreadShare).
+  int threads_per_call = 0;
+};
+
 class Session {
  public:
-  explicit Session(const Model& model);
+  explicit Session(const Model& model, SessionOptions options = {});
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -51,6 +64,7 @@ class Session {
 
  private:
   const Model& model_;
+  SessionOptions options_;
   std::vector<std::string> inputs_;
 };
 
