@@ -8,6 +8,7 @@
 //
 // Needs the whole build tree built (tests.cmake makes this test depend on
 // every installed target); label "install".
+#include "install/install_support.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -29,23 +30,14 @@ namespace fs = std::filesystem;
 
 using Proc = test::ProcessResult;
 
-std::string quote(const std::string& s) {
-  std::string r = "'";
-  for (char c : s) r += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return r + "'";
-}
+using test::contains;
+using test::kCleanEnv;
+using test::line_with;
+using test::quote;
+using test::slurp;
 
 /// Runs a shell command line, stdout and stderr together.
 Proc run(const std::string& cmd) { return test::run_shell(cmd); }
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 /// The entry of kernel `name` in `plexus plugins` text output: its header
 /// line ("optimizer  lion  v1  FILE (PLUGIN)") and the indented lines under
@@ -70,27 +62,12 @@ std::string kernel_entry(const std::string& text, const std::string& kind, const
   return entry;
 }
 
-/// The line of `text` holding `part`, or "".
-std::string line_with(const std::string& text, const std::string& part) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line))
-    if (contains(line, part)) return line;
-  return "";
-}
-
 /// The default of hyperparameter `name` in a kernel_entry ("    b1  f64  = 0.9  doc"), or NaN.
 double listed_default(const std::string& entry, const std::string& name) {
   const std::string line = line_with(entry, "    " + name + " ");
   const size_t eq = line.find("= ");
   return eq == std::string::npos ? std::nan("") : std::strtod(line.c_str() + eq + 2, nullptr);
 }
-
-/// No environment of this process leaks build-tree libraries or plugins into
-/// the installed binary or the example's configuration.
-const std::string kCleanEnv =
-    "env -u LD_LIBRARY_PATH -u PLEXUS_PLUGIN_PATH -u CMAKE_PREFIX_PATH -u CPATH -u CPLUS_INCLUDE_PATH "
-    "-u Plexus_DIR -u Plexus_ROOT -u CMAKE_GENERATOR ";
 
 TEST(Install, LionPluginBuiltAgainstTheInstalledPackageTrains) {
   const fs::path dir = test::temp_dir();
