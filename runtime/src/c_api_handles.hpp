@@ -143,7 +143,8 @@ struct plx_model : plexus::capi::Handle {
 };
 
 struct plx_session : plexus::capi::Handle {
-  explicit plx_session(plx_model* m) : Handle(plexus::capi::Kind::kSession, m), owner(m), session(m->model) {}
+  plx_session(plx_model* m, plexus::SessionOptions o)
+      : Handle(plexus::capi::Kind::kSession, m), owner(m), session(m->model, o) {}
   plx_model* owner;
   plexus::Session session;
 };

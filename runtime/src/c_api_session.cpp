@@ -95,7 +95,18 @@ plx_status plx_session_create(plx_model* model, plx_session** out) {
     require(out, "out", "a pointer to a plx_session* to fill");
     *out = nullptr;
     Pinned<plx_model> m(model, Kind::kModel, "model");
-    *out = make_handle<plx_session>(m.get());
+    *out = make_handle<plx_session>(m.get(), plexus::SessionOptions{});
+  });
+}
+
+plx_status plx_session_create_pinned(plx_model* model, int32_t threads_per_call, plx_session** out) {
+  return guarded("plx_session_create_pinned", [&] {
+    require(out, "out", "a pointer to a plx_session* to fill");
+    *out = nullptr;
+    if (threads_per_call < 1)
+      throw StatusError(PLX_STATUS_INVALID, "threads_per_call is " + std::to_string(threads_per_call) + "; expected >= 1");
+    Pinned<plx_model> m(model, Kind::kModel, "model");
+    *out = make_handle<plx_session>(m.get(), plexus::SessionOptions{threads_per_call});
   });
 }
 

@@ -208,6 +208,14 @@ plx_status plx_model_destroy(plx_model* model);
  * session keeps the model busy. Thread-safe. */
 plx_status plx_session_create(plx_model* model, plx_session** out);
 
+/** Like plx_session_create, but every run computes with exactly
+ * min(threads_per_call, budget) threads, waiting for them if other calls
+ * hold them. Outputs are then bit-identical whatever the concurrency (with
+ * plx_session_create a run's share of the budget depends on the calls in
+ * flight, and oneDNN's summation order on the share, so outputs may differ
+ * in the last bits). threads_per_call < 1 gives PLX_STATUS_INVALID. */
+plx_status plx_session_create_pinned(plx_model* model, int32_t threads_per_call, plx_session** out);
+
 /** Runs the model on a batch. input_names[i] is fed inputs[i], a view of
  * [N, per-sample shape...] (copied during the call; the caller keeps its
  * memory). outputs[j] receives a new tensor (the caller's) for node or
