@@ -20,8 +20,11 @@ Session::Session(const Model& model, SessionOptions options) : model_(model), op
   if (options_.threads_per_call < 0)
     throw Error(ErrorCode::kInvalid, model_.source() + ": session option 'threads_per_call' must be >= 0, got " +
                                          std::to_string(options_.threads_per_call));
-  for (const proto::InputDef& in : model_.def().inputs())
+  for (const proto::InputDef& in : model_.def().inputs()) {
+    all_inputs_.push_back(in.name());
     if (in.source() != "labels") inputs_.push_back(in.name());
+  }
+  for (const proto::NodeDef& n : model_.def().nodes()) nodes_.push_back(n.name());
   model_.live_sessions_.fetch_add(1);
   model_.context().add_live(0, 1);
 }
@@ -36,9 +39,8 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
   const std::string& src = model_.source();
   model_.context().require_runtime(src + ": Session::run");
   const proto::ModelDef& def = model_.def();
-  std::vector<std::string> all_inputs, nodes;
-  for (const proto::InputDef& in : def.inputs()) all_inputs.push_back(in.name());
-  for (const proto::NodeDef& n : def.nodes()) nodes.push_back(n.name());
+  const std::vector<std::string>& all_inputs = all_inputs_;
+  const std::vector<std::string>& nodes = nodes_;
   for (const auto& [name, t] : inputs) {
     if (std::find(all_inputs.begin(), all_inputs.end(), name) == all_inputs.end())
       throw Error(ErrorCode::kInvalid, src + ": Session::run was given input '" + name +

@@ -118,8 +118,7 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * opt_.batch_size, end = std::min(n, begin + opt_.batch_size);
       std::span<const int64_t> idx(order.data() + begin, static_cast<size_t>(end - begin));
-      const StepResult r = step_on(tape, batch_feeds(model_, train, idx),
-                                   "epoch " + std::to_string(epoch_ + 1) + ", batch " + std::to_string(b + 1));
+      const StepResult r = step_on(tape, batch_feeds(model_, train, idx), b);
       const double loss = r.loss;
       if (r.skipped) ++skipped;
       if (!std::isfinite(loss)) continue;
@@ -176,7 +175,7 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
   return history;
 }
 
-StepResult Trainer::step_on(Tape& tape, const std::map<std::string, Tensor>& feeds, const std::string& where) {
+StepResult Trainer::step_on(Tape& tape, const std::map<std::string, Tensor>& feeds, int64_t batch) {
   StepResult r;
   tape.clear();
   Model::Forward fw = model_.forward(tape, feeds, true, true);
@@ -187,7 +186,11 @@ StepResult Trainer::step_on(Tape& tape, const std::map<std::string, Tensor>& fee
       return r;
     }
     throw Error(ErrorCode::kNumeric, model_.source() + ": loss node '" + model_.def().loss() + "' is " +
-                                         (std::isnan(r.loss) ? "NaN" : "infinite") + " at " + where + " (step " +
+                                         (std::isnan(r.loss) ? "NaN" : "infinite") + " at " +
+                                         (batch < 0 ? std::string("train_step")
+                                                    : "epoch " + std::to_string(epoch_ + 1) + ", batch " +
+                                                          std::to_string(batch + 1)) +
+                                         " (step " +
                                          std::to_string(step_) +
                                          "); stopping (no checkpoint was written for this run's later steps)");
   }
@@ -202,7 +205,7 @@ StepResult Trainer::train_step(const std::map<std::string, Tensor>& feeds) {
   ensure_initialized();
   RuntimeContext::ThreadShare share(model_.context());
   Tape tape;
-  return step_on(tape, feeds, "train_step");
+  return step_on(tape, feeds, -1);
 }
 
 EvalResult Trainer::evaluate(const Dataset& data, int64_t batch_size) const {

@@ -66,6 +66,7 @@ class Session {
   const Model& model_;
   SessionOptions options_;
   std::vector<std::string> inputs_;
+  std::vector<std::string> all_inputs_, nodes_;  // for checking names in run()
 };
 
 }  // namespace plexus

@@ -128,8 +128,9 @@ class Trainer {
   /// Returns false if the step was skipped (on_nan = skip-step).
   bool optimizer_step(const Model::Forward& fw, Tape& tape);
   /// Forward + backward + step on one batch; throws on a non-finite loss
-  /// unless on_nan = skip-step. `where` places the batch in messages.
-  StepResult step_on(Tape& tape, const std::map<std::string, Tensor>& feeds, const std::string& where);
+  /// unless on_nan = skip-step. `batch` (within fit's epoch; -1 for
+  /// train_step) places the batch in messages.
+  StepResult step_on(Tape& tape, const std::map<std::string, Tensor>& feeds, int64_t batch);
 
   Model& model_;
   TrainOptions opt_;
