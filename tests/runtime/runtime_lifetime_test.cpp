@@ -132,7 +132,7 @@ TEST(RuntimeThreads, AHostArenaSetsTheBudgetAndRunsTheParallelWork) {
 }
 
 /// A call in flight on its own thread: takes a share, reports its size,
-/// and holds it until release().
+/// and holds it until finish(), which returns only once the share is given back.
 class Call {
  public:
   Call(const RuntimeContext& ctx, int exact = 0)
@@ -141,21 +141,18 @@ class Call {
           threads_.set_value(share.threads());
           release_.get_future().wait();
         }) {}
-  ~Call() {
-    release();
-    thread_.join();
-  }
+  ~Call() { finish(); }
   int threads() { return threads_future_.get(); }
-  void release() {
-    if (!released_) release_.set_value();
-    released_ = true;
+  void finish() {
+    if (!thread_.joinable()) return;
+    release_.set_value();
+    thread_.join();
   }
 
  private:
   std::promise<int> threads_;
   std::future<int> threads_future_ = threads_.get_future();
   std::promise<void> release_;
-  bool released_ = false;
   std::thread thread_;
 };
 
@@ -178,7 +175,7 @@ TEST(RuntimeThreads, ConcurrentCallsShareTheBudgetFairly) {
     EXPECT_EQ(a.threads(), 4);
     Call b(ctx);
     EXPECT_EQ(b.threads(), 1);
-    a.release();                         // b still holds its own thread
+    a.finish();                          // b still holds its own thread
     Call c(ctx);
     EXPECT_EQ(c.threads(), 2);           // two calls in flight: at most half each
     Call d(ctx);
