@@ -1,0 +1,68 @@
+// conv2d: 2-D convolution (PyTorch nn.Conv2d semantics) on oneDNN convolution.
+#ifndef PLEXUS_PLUGINS_LAYERS_CONV2D_HPP
+#define PLEXUS_PLUGINS_LAYERS_CONV2D_HPP
+
+#include "common/dnnl_util.hpp"
+
+#include <array>
+
+namespace plexus::plugins {
+
+/// Sizes of one conv2d node, derived from src [N, C, H, W] and the attributes.
+struct Conv2dGeometry {
+  int64_t n, c, h, w;         // src
+  int64_t oc, k, groups;      // weights [oc, c / groups, k, k]
+  int64_t stride, padding, dilation;  // dilation in PyTorch's sense: 1 = dense
+  int64_t oh, ow;             // dst [n, oc, oh, ow]
+};
+
+struct Conv2d : sdk::OpDefaults {
+  static constexpr const char* name = "conv2d";
+  static constexpr int32_t kind = PLX_KIND_LAYER;
+  static constexpr uint32_t flags = PLX_OP_SAVES_SRC;  // diff_weights needs src
+  static constexpr const char* doc =
+      "2-D convolution as PyTorch's nn.Conv2d (cross-correlation): dst[n, o, y, x] = bias[o] + "
+      "sum_{j < C/g, ky, kx} src[n, G(o)*C/g + j, y*s - p + ky*d, x*s - p + kx*d] weights[o, j, ky, kx], "
+      "with G(o) = floor(o / (OC/g)) the group of o and src zero outside its bounds. src [N, C, H, W] (NCHW); weights [OC, C/groups, K, K] (square kernel); bias [OC], "
+      "or [0] when bias=false; dst [N, OC, OH, OW] with OH = floor((H + 2p - d(K-1) - 1)/s) + 1, same for OW. "
+      "Channels are split into `groups` independent groups (C and OC divisible by groups). Gradients: "
+      "diff_src is the transposed convolution of diff_dst, diff_weights the correlation of src with diff_dst, "
+      "diff_bias = sum over n, y, x of diff_dst. Weights default to he_normal (fan_in = C/groups*K*K), "
+      "bias to zeros.";
+  static constexpr std::array<sdk::Attr, 7> attrs{
+      sdk::Attr::i64("out_channels", 0, "number of output channels OC (> 0, divisible by groups)").required_value(),
+      sdk::Attr::i64("kernel", 0, "kernel height and width K (> 0; square kernels only)").required_value(),
+      sdk::Attr::i64("stride", 1, "step between output positions, both axes (> 0)"),
+      sdk::Attr::i64("padding", 0, "zeros added on every side, both axes (>= 0)"),
+      sdk::Attr::i64("dilation", 1, "spacing between kernel taps, PyTorch meaning: 1 = dense (> 0)"),
+      sdk::Attr::i64("groups", 1, "channel groups; C and out_channels must be divisible by it (> 0)"),
+      sdk::Attr::boolean("bias", true, "add a learned bias; false makes the bias parameter shape [0]"),
+  };
+  static constexpr std::array<sdk::Param, 2> params{{
+      {"weights", PLX_INIT_HE_NORMAL, 0.0, "[out_channels, C/groups, kernel, kernel]"},
+      {"bias", PLX_INIT_ZEROS, 0.0, "[out_channels], or [0] when bias=false"},
+  }};
+
+  static void infer(sdk::InferContext& ctx);
+  explicit Conv2d(const sdk::InstanceContext& ctx);
+  void forward(sdk::ForwardContext& ctx) const;
+  void backward(sdk::BackwardContext& ctx) const;
+
+ private:
+  void backward_weights(sdk::BackwardContext& ctx) const;
+
+  Dnnl dnnl_;
+  Conv2dGeometry g_;
+  bool bias_;
+  dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
+  dnnl::convolution_forward::primitive_desc fwd_pd_;
+  dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
+  dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;
+  dnnl::convolution_forward fwd_;
+  dnnl::convolution_backward_data bwd_data_;
+  dnnl::convolution_backward_weights bwd_weights_;
+};
+
+}  // namespace plexus::plugins
+
+#endif
