@@ -61,7 +61,7 @@ add_dependencies(loader_test ${PLEXUS_FIXTURE_TARGETS})
 add_dependencies(exports_test fixture_good fixture_no_entry)
 target_compile_definitions(loader_test PRIVATE PLEXUS_TEST_VERSION="${PROJECT_VERSION}")
 # Both also read the built-in plugin folder.
-foreach(builtin plexus_layers plexus_activations plexus_losses plexus_optimizers)
+foreach(builtin ${PLEXUS_BUILTIN_PLUGINS})
   if(TARGET ${builtin})
     add_dependencies(loader_test ${builtin})
     add_dependencies(exports_test ${builtin})
@@ -73,7 +73,7 @@ endforeach()
 foreach(t conformance_test check_cli_test)
   add_dependencies(${t} ${PLEXUS_CONFORMANCE_FIXTURES} fixture_good fixture_step_error fixture_wrong_major
                    fixture_throws)
-  foreach(builtin plexus_layers plexus_activations plexus_losses plexus_optimizers)
+  foreach(builtin ${PLEXUS_BUILTIN_PLUGINS})
     if(TARGET ${builtin})
       add_dependencies(${t} ${builtin})
     endif()
@@ -93,3 +93,11 @@ target_include_directories(abi_c99_test PRIVATE "${CMAKE_CURRENT_LIST_DIR}")
 # Trainer tests with broken optimizer plugins.
 add_dependencies(misbehaving_optimizer_test fixture_step_error fixture_step_throws fixture_writes_nan plexus_optimizers
                  plexus_layers plexus_losses plexus_activations)
+
+# Build pieces of the per-family folders below this one
+# (tests/plugins/<family>/tests.cmake); tests/CMakeLists.txt includes only one
+# level down.
+file(GLOB PLEXUS_PLUGIN_FAMILY_TEST_CMAKE CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*/tests.cmake)
+foreach(f ${PLEXUS_PLUGIN_FAMILY_TEST_CMAKE})
+  include(${f})
+endforeach()
