@@ -1,5 +1,8 @@
 // plexus-activations: the built-in activation kernels, one per file.
+#include "elu.hpp"
+#include "gelu.hpp"
 #include "identity.hpp"
+#include "leaky_relu.hpp"
 #include "relu.hpp"
 #include "sigmoid.hpp"
 #include "softmax.hpp"
@@ -8,4 +11,4 @@
 namespace plx = plexus::plugins;
 
 PLEXUS_PLUGIN("plexus-activations", PLEXUS_SDK_VERSION, plx::Identity, plx::Relu, plx::Tanh, plx::Sigmoid,
-              plx::Softmax)
+              plx::Softmax, plx::LeakyRelu, plx::Elu, plx::Gelu)

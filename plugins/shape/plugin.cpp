@@ -1,0 +1,9 @@
+// plexus-shape: kernels that move or combine values without a formula of
+// their own (flatten, add, concat), one per file.
+#include "add.hpp"
+#include "concat.hpp"
+#include "flatten.hpp"
+
+namespace plx = plexus::plugins;
+
+PLEXUS_PLUGIN("plexus-shape", PLEXUS_SDK_VERSION, plx::Flatten, plx::Add, plx::Concat)
