@@ -47,6 +47,15 @@ TEST(EndToEnd, MnistMlpReaches93PercentIn5Epochs) {
   EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
 }
 
+TEST(EndToEnd, MnistLenetReaches96PercentIn10Epochs) {
+  // conv2d, max_pool2d, flatten and linear from three plugin families.
+  TrainRun r = train_bundled("models/mnist_lenet.pbtxt");
+  ASSERT_EQ(r.history.size(), 10u);
+  EXPECT_EQ(r.test.samples, 2000);
+  EXPECT_GE(r.test.accuracy, 0.96) << "test loss " << r.test.loss;
+  EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
+}
+
 TEST(EndToEnd, LogisticRegressionBreastCancerReaches95Percent) {
   TrainRun r = train_bundled("models/logreg_breast_cancer.pbtxt");
   EXPECT_EQ(r.test.samples, 114);
