@@ -19,12 +19,14 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <new>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace plexus::plugins {
 
@@ -98,6 +100,51 @@ class Dnnl {
  private:
   dnnl::engine engine_;
 };
+
+/// What a weights-and-bias layer (inner product, convolution) hands its
+/// backward-weights primitive.
+struct BackwardWeights {
+  const char* what;                          // for error messages
+  const dnnl::primitive& prim;
+  const dnnl::primitive_desc_base& pd;       // empty (never read) for an empty batch
+  const dnnl::memory::desc& src_md;
+  const dnnl::memory::desc& dst_md;
+  const dnnl::memory::desc& weights_md;
+  const dnnl::memory::desc& bias_md;
+  bool has_bias;
+  bool empty_batch;                          // no samples: the gradients are zeros
+};
+
+/// Runs the backward-weights step of a layer: diff_param(0) = diff_weights,
+/// diff_param(1) = diff_bias. oneDNN computes both together; a buffer stands
+/// in for whichever of the two the caller does not want.
+inline void run_backward_weights(const Dnnl& dnnl, const BackwardWeights& b, sdk::BackwardContext& ctx) {
+  const sdk::Tensor dw = ctx.diff_param(0);
+  const sdk::Tensor db = ctx.diff_param(1);
+  const bool want_bias = b.has_bias && db.present();
+  if (!dw.present() && !want_bias) return;
+  if (b.empty_batch) {
+    if (dw.present()) std::fill_n(dw.data(), dw.numel(), 0.0f);
+    if (want_bias) std::fill_n(db.data(), db.numel(), 0.0f);
+    return;
+  }
+  std::vector<float> spare;
+  float* dw_ptr = dw.present() ? dw.data() : nullptr;
+  float* db_ptr = want_bias ? db.data() : nullptr;
+  if (dw_ptr == nullptr) {
+    spare.resize(b.weights_md.get_size() / sizeof(float));
+    dw_ptr = spare.data();
+  } else if (b.has_bias && db_ptr == nullptr) {
+    spare.resize(b.bias_md.get_size() / sizeof(float));
+    db_ptr = spare.data();
+  }
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, dnnl.wrap(b.src_md, ctx.src(0).data())},
+      {DNNL_ARG_DIFF_DST, dnnl.wrap(b.dst_md, ctx.diff_dst().data())},
+      {DNNL_ARG_DIFF_WEIGHTS, dnnl.wrap(b.weights_md, dw_ptr)}};
+  if (b.has_bias) args.insert({DNNL_ARG_DIFF_BIAS, dnnl.wrap(b.bias_md, db_ptr)});
+  dnnl.run(b.what, b.prim, b.pd.scratchpad_desc(), std::move(args));
+}
 
 /// An elementwise function on `numel` contiguous floats, forward and backward
 /// primitives built once. With a *_use_dst_for_bwd algorithm, backward reads

@@ -117,34 +117,11 @@ void Conv2d::backward(sdk::BackwardContext& ctx) const {
   backward_weights(ctx);
 }
 
-// oneDNN computes diff_weights and diff_bias together; a buffer stands in for
-// whichever of the two the caller does not want.
 void Conv2d::backward_weights(sdk::BackwardContext& ctx) const {
-  const sdk::Tensor dw = ctx.diff_param(0);
-  const sdk::Tensor db = ctx.diff_param(1);
-  const bool want_bias = bias_ && db.present();
-  if (!dw.present() && !want_bias) return;
-  if (g_.n == 0) {
-    if (dw.present()) std::fill_n(dw.data(), dw.numel(), 0.0f);
-    if (want_bias) std::fill_n(db.data(), db.numel(), 0.0f);
-    return;
-  }
-  std::vector<float> spare;
-  float* dw_ptr = dw.present() ? dw.data() : nullptr;
-  float* db_ptr = want_bias ? db.data() : nullptr;
-  if (dw_ptr == nullptr) {
-    spare.resize(weights_md_.get_size() / sizeof(float));
-    dw_ptr = spare.data();
-  } else if (bias_ && db_ptr == nullptr) {
-    spare.resize(static_cast<size_t>(g_.oc));
-    db_ptr = spare.data();
-  }
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, dnnl_.wrap(src_md_, ctx.src(0).data())},
-      {DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, ctx.diff_dst().data())},
-      {DNNL_ARG_DIFF_WEIGHTS, dnnl_.wrap(weights_md_, dw_ptr)}};
-  if (bias_) args.insert({DNNL_ARG_DIFF_BIAS, dnnl_.wrap(bias_md_, db_ptr)});
-  dnnl_.run("conv2d backward weights", bwd_weights_, bwd_weights_pd_.scratchpad_desc(), std::move(args));
+  run_backward_weights(dnnl_,
+                       {"conv2d backward weights", bwd_weights_, bwd_weights_pd_, src_md_, dst_md_,
+                        weights_md_, bias_md_, bias_, g_.n == 0},
+                       ctx);
 }
 
 }  // namespace plexus::plugins
