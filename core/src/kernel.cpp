@@ -1,5 +1,7 @@
 #include <plexus/kernel.hpp>
+#include <plexus/layout.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -153,6 +155,22 @@ std::string describe(const OpKernel& k) {
 
 }  // namespace
 
+bool OpKernel::param_is_state(uint32_t i) const {
+  const plx_param_desc& p = desc_->params[i];
+  return p.struct_size >= PLX_END_OF(plx_param_desc, flags) && (p.flags & PLX_PARAM_STATE) != 0;
+}
+
+namespace {
+void* pool_scratch_alloc(size_t bytes) {
+  try {
+    return Pool::global()->allocate(bytes);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void pool_scratch_free(void* p, size_t bytes) { Pool::global()->release(p, bytes); }
+}  // namespace
+
 int OpKernel::param_index(const std::string& role) const {
   for (uint32_t i = 0; i < desc_->param_count; ++i)
     if (role == desc_->params[i].name) return static_cast<int>(i);
@@ -201,28 +219,71 @@ InferResult OpKernel::infer(const std::string& node, const ResolvedAttrs& attrs,
 }
 
 std::shared_ptr<OpInstance> OpKernel::create(const std::string& node, const ResolvedAttrs& attrs,
-                                             std::span<const Shape> inputs) const {
+                                             std::span<const Shape> inputs,
+                                             std::span<const std::shared_ptr<const Layout>> src_layouts,
+                                             bool layouts) const {
   InferResult shapes = infer(node, attrs, inputs);
   std::vector<plx_shape> in(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) in[i] = inputs[i].raw();
-  plx_instance_args a{};
-  a.struct_size = sizeof a;
-  a.node_name = node.c_str();
-  a.attrs = attrs.data();
-  a.input_count = static_cast<uint32_t>(in.size());
-  a.inputs = in.data();
-  a.thread_budget = origin_.thread_budget;
-  void* handle = nullptr;
-  plx_error err = fresh_error();
-  if (int32_t rc = desc_->create(&a, &handle, &err); rc != PLX_OK)
-    throw Error(code_of(rc), "node '" + node + "': " + err.message + " [" + describe(*this) + "]");
-  return std::make_shared<OpInstance>(*this, node, handle, std::move(shapes));
+  const bool aware = takes_layouts();
+  std::vector<std::shared_ptr<const Layout>> given(inputs.size());
+  if (aware)
+    for (size_t i = 0; i < src_layouts.size() && i < given.size(); ++i) given[i] = src_layouts[i];
+  for (int attempt = 0;; ++attempt) {
+    std::vector<const void*> mds(inputs.size(), nullptr);
+    for (size_t i = 0; i < given.size(); ++i) mds[i] = given[i] ? given[i]->md() : nullptr;
+    const void* dst_md = nullptr;
+    int64_t workspace = 0;
+    plx_instance_args a{};
+    a.struct_size = sizeof a;
+    a.node_name = node.c_str();
+    a.attrs = attrs.data();
+    a.input_count = static_cast<uint32_t>(in.size());
+    a.inputs = in.data();
+    a.thread_budget = origin_.thread_budget;
+    a.src_layouts = aware ? mds.data() : nullptr;
+    a.layouts_enabled = aware && layouts ? 1 : 0;
+    a.dst_layout = &dst_md;
+    a.workspace_bytes = &workspace;
+    a.scratch_alloc = &pool_scratch_alloc;
+    a.scratch_free = &pool_scratch_free;
+    void* handle = nullptr;
+    plx_error err = fresh_error();
+    const int32_t rc = desc_->create(&a, &handle, &err);
+    const bool any_blocked = std::any_of(given.begin(), given.end(), [](const auto& l) { return l != nullptr; });
+    if (rc == PLX_E_UNSUPPORTED && attempt == 0 && any_blocked) {
+      std::fill(given.begin(), given.end(), nullptr);  // the op refused these layouts: give it plain data
+      continue;
+    }
+    if (rc != PLX_OK) throw Error(code_of(rc), "node '" + node + "': " + err.message + " [" + describe(*this) + "]");
+    detail::count_instance(true);
+    std::shared_ptr<const Layout> dst_layout;
+    try {
+      if (workspace < 0) throw Error(ErrorCode::kPlugin, "negative workspace size " + std::to_string(workspace));
+      if (dst_md != nullptr && !a.layouts_enabled)
+        throw Error(ErrorCode::kPlugin, "chose a blocked dst layout while layouts are disabled");
+      dst_layout = Layout::intern(dst_md, shapes.dst);
+    } catch (const Error& e) {
+      desc_->destroy(handle);
+      throw Error(ErrorCode::kPlugin, "node '" + node + "': " + e.what() + " [" + describe(*this) + "]");
+    }
+    return std::make_shared<OpInstance>(*this, node, handle, std::move(shapes), std::move(given), std::move(dst_layout),
+                                        workspace);
+  }
 }
 
 // ---- OpInstance ---------------------------------------------------------------
 
-OpInstance::OpInstance(const OpKernel& kernel, std::string node, void* handle, InferResult shapes)
-    : kernel_(kernel), node_(std::move(node)), handle_(handle), shapes_(std::move(shapes)) {}
+OpInstance::OpInstance(const OpKernel& kernel, std::string node, void* handle, InferResult shapes,
+                       std::vector<std::shared_ptr<const Layout>> src_layouts,
+                       std::shared_ptr<const Layout> dst_layout, int64_t workspace_bytes)
+    : kernel_(kernel),
+      node_(std::move(node)),
+      handle_(handle),
+      shapes_(std::move(shapes)),
+      src_layouts_(std::move(src_layouts)),
+      dst_layout_(std::move(dst_layout)),
+      workspace_bytes_(workspace_bytes) {}
 
 OpInstance::~OpInstance() {
   if (handle_ != nullptr) kernel_.desc().destroy(handle_);
@@ -240,15 +301,26 @@ std::vector<plx_tensor_view> views(std::span<const Tensor> ts) {
 }
 }  // namespace
 
-Tensor OpInstance::forward(std::span<const Tensor> src, std::span<const Tensor> params, bool training) const {
+Tensor OpInstance::forward(std::span<const Tensor> src, std::span<const Tensor> params, bool training, uint64_t seed,
+                           Tensor* workspace) const {
   const plx_op_desc& d = kernel_.desc();
   if (src.size() != d.input_count || params.size() != d.param_count)
     throw Error(ErrorCode::kInternal, "node '" + node_ + "': forward with a wrong number of inputs or parameters");
+  for (size_t i = 0; i < src.size(); ++i)
+    if (src[i].defined() && src[i].layout() != src_layouts_[i])
+      throw Error(ErrorCode::kInternal, "node '" + node_ + "': input " + std::to_string(i) + " arrived in layout " +
+                                            (src[i].blocked() ? src[i].layout()->str() : "plain") +
+                                            ", the instance was made for " +
+                                            (src_layouts_[i] ? src_layouts_[i]->str() : "plain"));
   for (size_t i = 0; i < params.size(); ++i)
     if (params[i].shape() != shapes_.params[i])
       throw Error(ErrorCode::kInvalid, "node '" + node_ + "': parameter '" + d.params[i].name + "' has shape " +
                                            params[i].shape().str() + ", expected " + shapes_.params[i].str());
-  Tensor dst = Tensor::empty(shapes_.dst);
+  Tensor dst = Tensor::empty(shapes_.dst, dst_layout_);
+  Tensor ws;
+  if (workspace_bytes_ > 0)
+    ws = Tensor::empty(Shape{(workspace_bytes_ + static_cast<int64_t>(sizeof(float)) - 1) /
+                             static_cast<int64_t>(sizeof(float))});
   auto sv = views(src);
   auto pv = views(params);
   plx_forward_args a{};
@@ -258,13 +330,19 @@ Tensor OpInstance::forward(std::span<const Tensor> src, std::span<const Tensor> 
   a.params = pv.data();
   a.dst = dst.view();
   a.training = training ? 1 : 0;
+  a.workspace = ws.defined() ? ws.data() : nullptr;
+  a.seed = seed;
   plx_error err = fresh_error();
   if (int32_t rc = d.forward(&a, &err); rc != PLX_OK) fail("forward", rc, err);
+  if (workspace != nullptr) *workspace = std::move(ws);
   return dst;
 }
 
 void OpInstance::backward(std::span<const Tensor> src, std::span<const Tensor> params, const Tensor& dst,
-                          const Tensor& diff_dst, std::span<Tensor> diff_src, std::span<Tensor> diff_params) const {
+                          const Tensor& diff_dst, std::span<Tensor> diff_src, std::span<Tensor> diff_params,
+                const Tensor& workspace) const {
+  if (workspace_bytes_ > 0 && !workspace.defined())
+    throw Error(ErrorCode::kInternal, "node '" + node_ + "': backward without the forward's workspace");
   auto sv = views(src);
   auto pv = views(params);
   auto dsv = views(diff_src);
@@ -278,13 +356,15 @@ void OpInstance::backward(std::span<const Tensor> src, std::span<const Tensor> p
   a.diff_dst = diff_dst.view();
   a.diff_src = dsv.data();
   a.diff_params = dpv.data();
+  a.workspace = workspace.defined() ? workspace.data() : nullptr;
   plx_error err = fresh_error();
   if (int32_t rc = kernel_.desc().backward(&a, &err); rc != PLX_OK) fail("backward", rc, err);
 }
 
 std::pair<int64_t, int64_t> OpInstance::metric(const Tensor& prediction, const Tensor& target) const {
   if (kernel_.desc().metric == nullptr) return {0, 0};
-  plx_tensor_view v[2] = {prediction.view(), target.view()};
+  const Tensor p = to_plain(prediction), t = to_plain(target);
+  plx_tensor_view v[2] = {p.view(), t.view()};
   int64_t correct = 0, counted = 0;
   plx_metric_args a{};
   a.struct_size = sizeof a;
@@ -306,9 +386,10 @@ struct PluginNodeState : NodeState {
   std::vector<Shape> src_shapes;  // known even when the data is not saved
   bool saved_src = false;
   bool saved_dst = false;
+  bool has_workspace = false;
 };
 
-// Saved tensors are laid out as [src... if saved_src] [params...] [dst if saved_dst].
+// Saved tensors are laid out as [src... if saved_src] [params...] [dst if saved_dst] [workspace].
 void plugin_backward(BackwardCall& call) {
   const auto& st = static_cast<const PluginNodeState&>(*call.node.state);
   const size_t ns = st.src_shapes.size();
@@ -319,35 +400,70 @@ void plugin_backward(BackwardCall& call) {
   if (st.saved_src)
     for (size_t i = 0; i < ns; ++i) src[i] = saved[k++];
   for (size_t i = 0; i < np; ++i) params[i] = saved[k++];
-  Tensor dst = st.saved_dst ? saved[k] : Tensor();
+  Tensor dst = st.saved_dst ? saved[k++] : Tensor();
+  Tensor workspace = st.has_workspace ? saved[k++] : Tensor();
   std::vector<Tensor> diff_src(ns), diff_params(np);
   for (size_t i = 0; i < ns; ++i)
-    if (call.needs_grad(i)) diff_src[i] = Tensor::empty(st.src_shapes[i]);
+    if (call.needs_grad(i)) diff_src[i] = Tensor::empty(st.src_shapes[i], st.inst->src_layouts()[i]);
   for (size_t i = 0; i < np; ++i)
     if (call.needs_grad(ns + i)) diff_params[i] = Tensor::empty(st.inst->shapes().params[i]);
-  st.inst->backward(src, params, dst, call.diff_dst, diff_src, diff_params);
+  st.inst->backward(src, params, dst, call.diff_dst, diff_src, diff_params, workspace);
   for (size_t i = 0; i < ns; ++i) call.diff_inputs[i] = std::move(diff_src[i]);
   for (size_t i = 0; i < np; ++i) call.diff_inputs[ns + i] = std::move(diff_params[i]);
 }
 
+struct ReorderState : NodeState {
+  std::shared_ptr<const Layout> src_layout;  // the gradient goes back into this one
+};
+
+void reorder_backward(BackwardCall& call) {
+  const auto& st = static_cast<const ReorderState&>(*call.node.state);
+  call.diff_inputs[0] = to_layout(to_plain(call.diff_dst), st.src_layout);
+}
+
 }  // namespace
 
-Value apply(Tape& tape, const std::shared_ptr<const OpInstance>& inst, std::span<const Value> src,
-            std::span<const Value> params, bool training) {
-  const plx_op_desc& d = inst->kernel().desc();
+Value to_layout(Tape& tape, const Value& v, const std::shared_ptr<const Layout>& layout) {
+  const Tensor& t = v.data();
+  if (t.layout() == layout) return v;
+  Tensor out = to_layout(t, layout);
+  const Value in[1] = {v};
+  if (!tape.should_record(in)) return tape.record("reorder", in, std::move(out), nullptr);
+  auto st = std::make_unique<ReorderState>();
+  st->src_layout = t.layout();
+  return tape.record("reorder", in, std::move(out), &reorder_backward, {}, std::move(st));
+}
+
+Value to_plain(Tape& tape, const Value& v) { return to_layout(tape, v, nullptr); }
+
+Value apply(Tape& tape, const std::shared_ptr<const OpInstance>& inst, std::span<const Value> src_in,
+            std::span<const Value> params_in, bool training, uint64_t seed) {
+  const OpKernel& kernel = inst->kernel();
+  const plx_op_desc& d = kernel.desc();
+  std::vector<Value> src(src_in.begin(), src_in.end());
+  for (size_t i = 0; i < src.size() && i < inst->src_layouts().size(); ++i)
+    src[i] = to_layout(tape, src[i], inst->src_layouts()[i]);
+  std::vector<Value> params(params_in.begin(), params_in.end());
   std::vector<Tensor> src_t(src.size()), param_t(params.size());
   for (size_t i = 0; i < src.size(); ++i) src_t[i] = src[i].data();
   for (size_t i = 0; i < params.size(); ++i) param_t[i] = params[i].data();
-  Tensor dst = inst->forward(src_t, param_t, training);
 
   std::vector<Value> all(src.begin(), src.end());
   all.insert(all.end(), params.begin(), params.end());
-  if (!tape.should_record(all)) return tape.record(d.name, all, std::move(dst), nullptr);
+  // State parameters take no gradient: leave them out of what decides recording.
+  std::vector<Value> learned(src.begin(), src.end());
+  for (size_t i = 0; i < params.size(); ++i)
+    if (!kernel.param_is_state(static_cast<uint32_t>(i))) learned.push_back(params[i]);
+  const bool record = tape.should_record(learned);
+  Tensor workspace;
+  Tensor dst = inst->forward(src_t, param_t, training, seed, record ? &workspace : nullptr);
+  if (!record) return tape.record(d.name, all, std::move(dst), nullptr);
 
   auto st = std::make_unique<PluginNodeState>();
   st->inst = inst;
   st->saved_src = (d.flags & PLX_OP_SAVES_SRC) != 0;
   st->saved_dst = (d.flags & PLX_OP_SAVES_DST) != 0;
+  st->has_workspace = workspace.defined();
   std::vector<Tensor> saved;
   for (const Tensor& t : src_t) {
     st->src_shapes.push_back(t.shape());
@@ -355,6 +471,7 @@ Value apply(Tape& tape, const std::shared_ptr<const OpInstance>& inst, std::span
   }
   for (const Tensor& t : param_t) saved.push_back(t);
   if (st->saved_dst) saved.push_back(dst);
+  if (st->has_workspace) saved.push_back(std::move(workspace));
   return tape.record(d.name, all, std::move(dst), &plugin_backward, std::move(saved), std::move(st));
 }
 

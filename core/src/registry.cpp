@@ -135,7 +135,7 @@ void check_op(const Check& c, const plx_op_desc& d) {
   check_struct_size(c, d.struct_size, PLX_END_OF(plx_op_desc, metric), sizeof(plx_op_desc), "struct_size");
   c.require(d.kind == PLX_KIND_LAYER || d.kind == PLX_KIND_ACTIVATION || d.kind == PLX_KIND_LOSS, "kind",
             "expected 1 (layer), 2 (activation) or 3 (loss), found " + std::to_string(d.kind));
-  check_flags(c, d.flags, PLX_OP_SAVES_SRC | PLX_OP_SAVES_DST, "flags");
+  check_flags(c, d.flags, PLX_OP_SAVES_SRC | PLX_OP_SAVES_DST | PLX_OP_LAYOUTS, "flags");
   check_text(c, d.doc, "doc");
   check_hparams(c, d.attrs, d.attr_count, "attrs");
 
@@ -168,6 +168,7 @@ void check_op(const Check& c, const plx_op_desc& d) {
     c.require(p.default_init >= PLX_INIT_ZEROS && p.default_init <= PLX_INIT_HE_NORMAL, field + ".default_init",
               "expected a PLX_INIT_* value (1..6), found " + std::to_string(p.default_init));
     check_text(c, p.doc, field + ".doc");
+    if (p.struct_size >= PLX_END_OF(plx_param_desc, flags)) check_flags(c, p.flags, PLX_PARAM_STATE, field + ".flags");
   }
 
   c.require(d.infer != nullptr, "infer", "expected a function, found NULL");

@@ -71,9 +71,11 @@ void Tape::accumulate(uint32_t index, Tensor contribution, const char* op) {
     s.grad = std::move(contribution);  // first contribution: take it as is
     return;
   }
+  if (contribution.layout() != s.grad.layout())
+    throw Error(ErrorCode::kInternal, std::string("op '") + op + "' produced a gradient in another layout than the value's");
   float* g = s.grad.data();
   const float* c = contribution.data();
-  for (int64_t i = 0, n = s.grad.numel(); i < n; ++i) g[i] += c[i];
+  for (int64_t i = 0, n = s.grad.storage_numel(); i < n; ++i) g[i] += c[i];
 }
 
 void Tape::backward(const Value& root, bool retain_graph) {

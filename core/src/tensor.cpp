@@ -1,4 +1,5 @@
 #include <plexus/error.hpp>
+#include <plexus/layout.hpp>
 #include <plexus/tensor.hpp>
 
 #include <algorithm>
@@ -129,6 +130,33 @@ Tensor Tensor::empty(const Shape& shape, const std::shared_ptr<Pool>& pool) {
   return t;
 }
 
+Tensor Tensor::empty(const Shape& shape, std::shared_ptr<const Layout> layout) {
+  if (!layout) return empty(shape);
+  Tensor t;
+  auto s = std::make_shared<Storage>();
+  s->pool = Pool::global();
+  s->bytes = layout->bytes();
+  s->ptr = s->pool->allocate(s->bytes);
+  std::memset(s->ptr, 0, s->bytes);  // oneDNN reads padded channels as zeros
+  t.data_ = static_cast<float*>(s->ptr);
+  t.storage_ = std::move(s);
+  t.shape_ = shape;
+  t.layout_ = std::move(layout);
+  return t;
+}
+
+int64_t Tensor::storage_numel() const {
+  return layout_ ? static_cast<int64_t>(layout_->bytes() / sizeof(float)) : numel();
+}
+
+namespace {
+void require_plain(const Tensor& t, const char* what) {
+  if (t.blocked())
+    throw Error(ErrorCode::kInvalid, std::string(what) + ": tensor of shape " + t.shape().str() +
+                                         " is in the blocked layout " + t.layout()->str() + "; call to_plain first");
+}
+}  // namespace
+
 Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.0f); }
 
 Tensor Tensor::full(const Shape& shape, float value) {
@@ -148,12 +176,13 @@ Tensor Tensor::from(const Shape& shape, std::span<const float> values) {
 
 Tensor Tensor::clone() const {
   if (!defined()) return {};
-  Tensor t = empty(shape_);
-  std::memcpy(t.data_, data_, static_cast<size_t>(numel()) * sizeof(float));
+  Tensor t = empty(shape_, layout_);
+  std::memcpy(t.data_, data_, static_cast<size_t>(storage_numel()) * sizeof(float));
   return t;
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
+  require_plain(*this, "reshape");
   if (shape.numel() != numel())
     throw Error(ErrorCode::kInvalid, "cannot reshape " + shape_.str() + " to " + shape.str());
   Tensor t = *this;
@@ -162,6 +191,7 @@ Tensor Tensor::reshape(const Shape& shape) const {
 }
 
 Tensor Tensor::rows(int64_t begin, int64_t end) const {
+  require_plain(*this, "rows");
   if (ndim() < 1 || begin < 0 || end > dim(0) || begin > end)
     throw Error(ErrorCode::kInvalid, "rows [" + std::to_string(begin) + ", " + std::to_string(end) +
                                          ") out of range for shape " + shape_.str());
@@ -173,12 +203,16 @@ Tensor Tensor::rows(int64_t begin, int64_t end) const {
   return t;
 }
 
-void Tensor::fill(float v) { std::fill(data_, data_ + numel(), v); }
+void Tensor::fill(float v) {
+  if (v != 0.0f) require_plain(*this, "fill");
+  std::fill(data_, data_ + storage_numel(), v);
+}
 
 void Tensor::copy_from(const Tensor& src) {
-  if (src.numel() != numel())
-    throw Error(ErrorCode::kInvalid, "copy_from: " + src.shape().str() + " into " + shape_.str());
-  std::memcpy(data_, src.data_, static_cast<size_t>(numel()) * sizeof(float));
+  if (src.numel() != numel() || src.layout_ != layout_)
+    throw Error(ErrorCode::kInvalid, "copy_from: " + src.shape().str() + (src.blocked() ? " (blocked)" : "") +
+                                         " into " + shape_.str() + (blocked() ? " (blocked)" : ""));
+  std::memcpy(data_, src.data_, static_cast<size_t>(storage_numel()) * sizeof(float));
 }
 
 plx_tensor_view Tensor::view() const {
@@ -188,7 +222,7 @@ plx_tensor_view Tensor::view() const {
   v.ndim = shape_.ndim();
   v.shape = shape_.data();
   v.numel = numel();
-  v.layout = nullptr;
+  v.layout = layout_ ? layout_->md() : nullptr;
   return v;
 }
 

@@ -5,7 +5,7 @@ namespace plexus::plugins {
 void Sigmoid::infer(sdk::InferContext& ctx) { ctx.set_dst(ctx.input(0)); }
 
 Sigmoid::Sigmoid(const sdk::InstanceContext& ctx)
-    : fn_(dnnl::algorithm::eltwise_logistic_use_dst_for_bwd, /*use_dst=*/true, ctx.input(0).numel()) {}
+    : fn_(ctx, dnnl::algorithm::eltwise_logistic_use_dst_for_bwd, /*use_dst=*/true, ctx.input(0).numel()) {}
 
 void Sigmoid::forward(sdk::ForwardContext& ctx) const { fn_.forward(ctx.src(0).data(), ctx.dst().data()); }
 

@@ -8,7 +8,7 @@ void Softmax::infer(sdk::InferContext& ctx) {
   ctx.set_dst(src);
 }
 
-Softmax::Softmax(const sdk::InstanceContext& ctx) {
+Softmax::Softmax(const sdk::InstanceContext& ctx) : dnnl_(ctx) {
   const sdk::Shape src = ctx.input(0);
   const int64_t classes = src[src.ndim() - 1];
   if (src.numel() == 0) return;  // nothing to compute

@@ -57,27 +57,49 @@ decltype(auto) dnnl_call(const char* what, F&& f) {
   }
 }
 
-/// A 64-byte aligned byte buffer for one execution's scratchpad.
+/// Where scratch memory comes from: the runtime's caching pool when it
+/// offers one (plugin ABI 1.1), else operator new.
+struct ScratchSource {
+  sdk::InstanceContext::AllocFn alloc = nullptr;
+  sdk::InstanceContext::FreeFn free = nullptr;
+  ScratchSource() = default;
+  explicit ScratchSource(const sdk::InstanceContext& ctx) : alloc(ctx.scratch_alloc()), free(ctx.scratch_free()) {
+    if (alloc == nullptr || free == nullptr) alloc = nullptr, free = nullptr;
+  }
+};
+
+/// A 64-byte aligned byte buffer for one execution (scratchpad, temporaries).
 class ScratchBuffer {
  public:
-  explicit ScratchBuffer(size_t bytes)
-      : p_(bytes ? ::operator new(bytes, std::align_val_t{64}) : nullptr) {}
+  ScratchBuffer(size_t bytes, const ScratchSource& src) : bytes_(bytes), src_(src) {
+    if (bytes_ == 0) return;
+    p_ = src_.alloc ? src_.alloc(bytes_) : ::operator new(bytes_, std::align_val_t{64});
+    if (p_ == nullptr) throw std::bad_alloc();
+  }
   ~ScratchBuffer() {
-    if (p_ != nullptr) ::operator delete(p_, std::align_val_t{64});
+    if (p_ == nullptr) return;
+    if (src_.free) src_.free(p_, bytes_);
+    else ::operator delete(p_, std::align_val_t{64});
   }
   ScratchBuffer(const ScratchBuffer&) = delete;
   ScratchBuffer& operator=(const ScratchBuffer&) = delete;
   void* data() const { return p_; }
+  float* floats() const { return static_cast<float*>(p_); }
 
  private:
-  void* p_;
+  size_t bytes_;
+  ScratchSource src_;
+  void* p_ = nullptr;
 };
 
 /// A CPU engine owned by one op instance, plus per-call execution.
 class Dnnl {
  public:
   Dnnl() : engine_(dnnl_call("engine creation", [] { return dnnl::engine(dnnl::engine::kind::cpu, 0); })) {}
+  /// Takes scratch memory from the runtime's pool when the runtime offers it.
+  explicit Dnnl(const sdk::InstanceContext& ctx) : Dnnl() { scratch_ = ScratchSource(ctx); }
   const dnnl::engine& engine() const { return engine_; }
+  const ScratchSource& scratch() const { return scratch_; }
 
   /// Wraps a caller's buffer (plain layout) without copying. oneDNN memory
   /// objects are not const-aware; inputs are only read by the primitive.
@@ -89,7 +111,7 @@ class Dnnl {
   void run(const char* what, const dnnl::primitive& prim, const dnnl::memory::desc& scratchpad,
            std::unordered_map<int, dnnl::memory> args) const {
     dnnl_call(what, [&] {
-      ScratchBuffer buf(scratchpad.get_size());
+      ScratchBuffer buf(scratchpad.get_size(), scratch_);
       if (buf.data() != nullptr) args.insert({DNNL_ARG_SCRATCHPAD, dnnl::memory(scratchpad, engine_, buf.data())});
       dnnl::stream s(engine_);
       prim.execute(s, args);
@@ -99,6 +121,7 @@ class Dnnl {
 
  private:
   dnnl::engine engine_;
+  ScratchSource scratch_;
 };
 
 /// What a weights-and-bias layer (inner product, convolution) hands its
@@ -128,16 +151,12 @@ inline void run_backward_weights(const Dnnl& dnnl, const BackwardWeights& b, sdk
     if (want_bias) std::fill_n(db.data(), db.numel(), 0.0f);
     return;
   }
-  std::vector<float> spare;
   float* dw_ptr = dw.present() ? dw.data() : nullptr;
   float* db_ptr = want_bias ? db.data() : nullptr;
-  if (dw_ptr == nullptr) {
-    spare.resize(b.weights_md.get_size() / sizeof(float));
-    dw_ptr = spare.data();
-  } else if (b.has_bias && db_ptr == nullptr) {
-    spare.resize(b.bias_md.get_size() / sizeof(float));
-    db_ptr = spare.data();
-  }
+  ScratchBuffer spare(dw_ptr == nullptr ? b.weights_md.get_size() : (b.has_bias && db_ptr == nullptr ? b.bias_md.get_size() : 0),
+                      dnnl.scratch());
+  if (dw_ptr == nullptr) dw_ptr = spare.floats();
+  else if (b.has_bias && db_ptr == nullptr) db_ptr = spare.floats();
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, dnnl.wrap(b.src_md, ctx.src(0).data())},
       {DNNL_ARG_DIFF_DST, dnnl.wrap(b.dst_md, ctx.diff_dst().data())},
@@ -151,8 +170,9 @@ inline void run_backward_weights(const Dnnl& dnnl, const BackwardWeights& b, sdk
 /// dst instead of src.
 class Eltwise {
  public:
-  Eltwise(dnnl::algorithm alg, bool use_dst, int64_t numel, float alpha = 0.f, float beta = 0.f)
-      : use_dst_(use_dst), numel_(numel) {
+  Eltwise(const sdk::InstanceContext& ctx, dnnl::algorithm alg, bool use_dst, int64_t numel, float alpha = 0.f,
+          float beta = 0.f)
+      : dnnl_(ctx), use_dst_(use_dst), numel_(numel) {
     if (numel_ == 0) return;  // nothing to compute; oneDNN is never called
     dnnl_call("eltwise setup", [&] {
       md_ = plain_md({numel});

@@ -61,7 +61,7 @@ void Conv2d::infer(sdk::InferContext& ctx) {
 
 // infer() has validated the shapes and attributes before an instance is made.
 Conv2d::Conv2d(const sdk::InstanceContext& ctx)
-    : g_(geometry(ctx.attrs(), ctx.input(0))), bias_(ctx.attrs().boolean("bias")) {
+    : dnnl_(ctx), g_(geometry(ctx.attrs(), ctx.input(0))), bias_(ctx.attrs().boolean("bias")) {
   if (g_.n == 0) return;  // an empty batch: forward writes nothing, diff_params are zeros
   dnnl_call("conv2d setup", [&] {
     src_md_ = plain_md({g_.n, g_.c, g_.h, g_.w});  // nchw

@@ -26,7 +26,8 @@ void Linear::infer(sdk::InferContext& ctx) {
 }
 
 Linear::Linear(const sdk::InstanceContext& ctx)
-    : batch_(ctx.input(0)[0]),
+    : dnnl_(ctx),
+      batch_(ctx.input(0)[0]),
       in_(flat_features(ctx.input(0))),
       out_(ctx.attrs().i64("out_features")),
       bias_(ctx.attrs().boolean("bias")) {

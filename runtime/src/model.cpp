@@ -1,5 +1,6 @@
 #include <plexus/checkpoint.hpp>
 #include <plexus/error.hpp>
+#include <plexus/layout.hpp>
 #include <plexus/model.hpp>
 #include <plexus/trainer.hpp>
 
@@ -180,8 +181,13 @@ void Model::validate() {
         if (it->second != s)
           throw fail(where + ", field 'params'", "shared parameter '" + name + "' has shape " + it->second.str() +
                                                      " elsewhere but this node needs " + s.str());
+        if (p.kernel->param_is_state(k) != (state_params_.count(name) > 0))
+          throw fail(where + ", field 'params'", "parameter '" + name + "' is a running state here and a learned "
+                                                     "parameter elsewhere (or the other way round)");
       } else {
         param_shapes_.emplace_back(name, s);
+        if (p.kernel->param_is_state(k)) state_params_.insert(name);
+        else learned_shapes_.emplace_back(name, s);
         if (b && b->has_init()) inits_[name] = b->init();
         fans_[name] = r.fans[k];
         default_inits_[name] = d.params[k].default_init;
@@ -210,6 +216,8 @@ std::pair<int64_t, int64_t> Model::Forward::metric() const {
   if (!loss_instance) return {0, 0};
   return loss_instance->metric(loss_src.data(), loss_target.data());
 }
+
+bool Model::is_state_param(const std::string& name) const { return state_params_.count(name) > 0; }
 
 Tensor& Model::param(const std::string& name) {
   auto it = params_.find(name);
@@ -253,26 +261,36 @@ Shape Model::input_shape(const std::string& name) const {
   throw Error(ErrorCode::kNotFound, source_ + ": no input named '" + name + "'");
 }
 
-std::shared_ptr<const OpInstance> Model::instance(size_t node, std::span<const Shape> inputs) const {
+std::shared_ptr<const OpInstance> Model::instance(size_t node, std::span<const Shape> inputs,
+                                                 std::span<const std::shared_ptr<const Layout>> layouts) const {
   const NodePlan& p = plan_[node];
-  // oneDNN sizes some primitives for the OpenMP team size at creation, so a
-  // call with a smaller share of the thread budget gets its own instance.
+  // The primitive cache: one instance (and its oneDNN primitives) per node,
+  // input shapes, input layouts and team size. oneDNN sizes some primitives
+  // for the OpenMP team size at creation, so a call with a smaller share of
+  // the thread budget gets its own instance.
   auto key = shape_key(inputs);
+  const bool aware = p.kernel->takes_layouts() && ctx_->blocked_layouts();
+  for (const auto& l : layouts) key.push_back(aware && l ? static_cast<int64_t>(l->id()) : 0);
   key.push_back(omp_get_max_threads());
   std::lock_guard<std::mutex> lock(cache_mu_);
   auto it = p.instances.find(key);
-  if (it != p.instances.end()) return it->second;
-  auto inst = p.kernel->create(p.def->name(), p.attrs, inputs);
+  if (it != p.instances.end()) {
+    detail::count_instance(false);
+    return it->second;
+  }
+  auto inst = aware ? p.kernel->create(p.def->name(), p.attrs, inputs, layouts, true)
+                    : p.kernel->create(p.def->name(), p.attrs, inputs);
   p.instances.emplace(std::move(key), inst);
   return inst;
 }
 
 Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& feeds, bool training,
-                              bool with_loss) const {
+                              bool with_loss, uint64_t seed) const {
   ctx_->require_runtime(source_);
   RuntimeContext::ThreadShare share(*ctx_);  // keeps the caller's share if it holds one
   Forward fw;
   std::map<std::string, Value>& env = fw.values;
+  std::map<std::string, Value> plain;  // plain versions of blocked values, made on demand
   for (const proto::InputDef& in : def_.inputs()) {
     auto it = feeds.find(in.name());
     if (it == feeds.end()) {
@@ -289,7 +307,8 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
                                              "; expected a batch of " + input_shape(in.name()).str());
     env[in.name()] = tape.leaf(t, false);
   }
-  for (const auto& [name, shape] : param_shapes_) fw.params[name] = tape.leaf(params_.at(name), training);
+  for (const auto& [name, shape] : param_shapes_)
+    fw.params[name] = tape.leaf(params_.at(name), training && !state_params_.count(name));
 
   for (size_t i = 0; i < plan_.size(); ++i) {
     const NodePlan& p = plan_[i];
@@ -297,6 +316,7 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
     if (is_loss && !with_loss) continue;
     std::vector<Value> src;
     std::vector<Shape> shapes;
+    std::vector<std::shared_ptr<const Layout>> layouts;
     bool missing = false;
     for (const std::string& in : p.def->inputs()) {
       auto it = env.find(in);
@@ -306,12 +326,22 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
       }
       src.push_back(it->second);
       shapes.push_back(it->second.data().shape());
+      layouts.push_back(it->second.data().layout());
     }
     if (missing) continue;  // depends on an input not fed (labels at inference)
     std::vector<Value> params;
     for (const std::string& name : p.params) params.push_back(fw.params.at(name));
-    auto inst = instance(i, shapes);
-    Value out = apply(tape, inst, src, params, training);
+    auto inst = instance(i, shapes, layouts);
+    // A plain-only consumer of a blocked value: reorder once, shared by every
+    // such consumer of this forward (apply would reorder again per consumer).
+    for (size_t k = 0; k < src.size(); ++k)
+      if (src[k].data().blocked() && !inst->src_layouts()[k]) {
+        const std::string& name = p.def->inputs(static_cast<int>(k));
+        auto pl = plain.find(name);
+        if (pl == plain.end()) pl = plain.emplace(name, to_plain(tape, src[k])).first;
+        src[k] = pl->second;
+      }
+    Value out = apply(tape, inst, src, params, training, detail::derive_seed(seed, p.def->name()));
     env[p.def->name()] = out;
     if (is_loss) {
       fw.loss = out;
@@ -323,7 +353,7 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
   auto out = env.find(def_.output());
   if (out == env.end())
     throw Error(ErrorCode::kInvalid, source_ + ": output node '" + def_.output() + "' could not run on the given inputs");
-  fw.output = out->second;
+  fw.output = to_plain(tape, out->second);
   if (with_loss && !fw.loss.valid())
     throw Error(ErrorCode::kInvalid, source_ + ": the model names no loss node (field 'loss'), or its inputs were not fed");
   return fw;

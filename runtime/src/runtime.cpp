@@ -6,6 +6,8 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 #include <mutex>
 #include <thread>
 
@@ -39,8 +41,16 @@ struct RuntimeContext::Arena {
   std::unique_ptr<tbb::task_arena> own;
 };
 
+namespace {
+bool env_says_plain() {
+  const char* v = std::getenv("PLEXUS_BLOCKED_LAYOUTS");
+  return v != nullptr && (std::string(v) == "0" || std::string(v) == "off" || std::string(v) == "false");
+}
+}  // namespace
+
 RuntimeContext::RuntimeContext(const RuntimeOptions& options)
     : threads_(resolve_threads(options)),
+      blocked_layouts_(options.blocked_layouts && !env_says_plain()),
       log_(options.log),
       arena_(std::make_unique<Arena>(options.arena, threads_)),
       loader_(registry_, threads_),

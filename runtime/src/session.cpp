@@ -1,4 +1,5 @@
 #include <plexus/error.hpp>
+#include <plexus/layout.hpp>
 #include <plexus/session.hpp>
 
 #include <algorithm>
@@ -67,7 +68,7 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
     auto it = fw.values.find(o);
     if (it == fw.values.end())
       throw Error(ErrorCode::kInvalid, src + ": Session::run: node '" + o + "' did not run: one of its inputs was not fed");
-    Tensor t = it->second.data();
+    Tensor t = to_plain(it->second.data());  // users get plain row-major data
     // An output that is a fed input (or a view of one) must not alias the caller's buffer.
     for (const auto& [name, in] : inputs)
       if (in.data() == t.data()) t = t.clone();

@@ -2,6 +2,7 @@
 #include <plexus/trainer.hpp>
 
 #include "fs_util.hpp"
+#include "init.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -26,7 +27,7 @@ Trainer::Trainer(Model& model, TrainOptions options)
     : model_(model),
       opt_(std::move(options)),
       optimizer_(model.context(), model.context().registry().optimizer(opt_.optimizer), opt_.hparams,
-                 model.param_shapes()) {
+                 model.learned_param_shapes()) {
   if (opt_.epochs < 0) throw Error(ErrorCode::kInvalid, "epochs must be >= 0");
   if (opt_.batch_size <= 0) throw Error(ErrorCode::kInvalid, "batch size must be positive, got " + std::to_string(opt_.batch_size));
   if (opt_.on_nan != "stop" && opt_.on_nan != "skip-step")
@@ -40,7 +41,7 @@ void Trainer::ensure_initialized() {
 
 bool Trainer::optimizer_step(const Model::Forward& fw, Tape& tape) {
   std::map<std::string, Tensor> params, grads;
-  for (const auto& [name, shape] : model_.param_shapes()) {
+  for (const auto& [name, shape] : model_.learned_param_shapes()) {
     params[name] = model_.param(name);  // shares storage: the step updates the model
     Tensor g = tape.grad(fw.params.at(name));
     if (g.defined()) grads[name] = g;   // a parameter the loss does not reach gets no step
@@ -178,7 +179,10 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
 StepResult Trainer::step_on(Tape& tape, const std::map<std::string, Tensor>& feeds, int64_t batch) {
   StepResult r;
   tape.clear();
-  Model::Forward fw = model_.forward(tape, feeds, true, true);
+  // Random ops (dropout) draw from the run's seed and the step: a resumed run
+  // draws what the uninterrupted one would have.
+  const uint64_t step_seed = detail::derive_seed(opt_.seed, "step " + std::to_string(step_));
+  Model::Forward fw = model_.forward(tape, feeds, /*training=*/true, true, step_seed);
   r.loss = fw.loss.data().data()[0];
   if (!std::isfinite(r.loss)) {
     if (opt_.on_nan == "skip-step") {
@@ -227,7 +231,7 @@ EvalResult evaluate(const Model& model_, const Dataset& data, int64_t batch_size
     const int64_t end = std::min(n, begin + batch_size);
     std::span<const int64_t> idx(idx_all.data() + begin, static_cast<size_t>(end - begin));
     tape.clear();
-    Model::Forward fw = model_.forward(tape, batch_feeds(model_, data, idx), false, true);
+    Model::Forward fw = model_.forward(tape, batch_feeds(model_, data, idx), /*training=*/false, true);
     loss_sum += static_cast<double>(fw.loss.data().data()[0]) * static_cast<double>(end - begin);
     auto [c, k] = fw.metric();
     r.correct += c;
@@ -253,7 +257,7 @@ Checkpoint Trainer::checkpoint() const {
   const plx_optimizer_desc& d = optimizer_.kernel().desc();
   for (const auto& [name, shape] : model_.param_shapes())
     ck.tensors.push_back({name, proto::TENSOR_ROLE_PARAM, "", model_.param(name).clone()});
-  for (const auto& [name, shape] : model_.param_shapes())
+  for (const auto& [name, shape] : model_.learned_param_shapes())
     for (uint32_t s = 0; s < d.state_count; ++s)
       ck.tensors.push_back({state_name(name, ck.optimizer, d.states[s].name), proto::TENSOR_ROLE_OPTIMIZER_STATE, name,
                             optimizer_.state(name)[s].clone()});
@@ -277,7 +281,7 @@ void Trainer::restore(const Checkpoint& ck) {
   // Optimizer state and counters carry over only to the same optimizer.
   if (ck.optimizer != optimizer_.kernel().name()) return;
   const plx_optimizer_desc& d = optimizer_.kernel().desc();
-  for (const auto& [name, shape] : model_.param_shapes()) {
+  for (const auto& [name, shape] : model_.learned_param_shapes()) {
     for (uint32_t s = 0; s < d.state_count; ++s) {
       const std::string key = state_name(name, ck.optimizer, d.states[s].name);
       const CheckpointTensor* t = ck.find(key);

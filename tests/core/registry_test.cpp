@@ -40,8 +40,8 @@ struct Plugin {
   const char* loss_roles[2] = {"prediction", "target"};
   plx_hparam_desc layer_attrs[1] = {{sizeof(plx_hparam_desc), "out_features", {}, 1, 0, "outputs"}};
   plx_param_desc layer_params[2] = {
-      {sizeof(plx_param_desc), "weights", PLX_INIT_XAVIER_UNIFORM, 0, 0.0, "w"},
-      {sizeof(plx_param_desc), "bias", PLX_INIT_ZEROS, 0, 0.0, "b"}};
+      {sizeof(plx_param_desc), "weights", PLX_INIT_XAVIER_UNIFORM, 0, 0.0, "w", 0, 0},
+      {sizeof(plx_param_desc), "bias", PLX_INIT_ZEROS, 0, 0.0, "b", 0, 0}};
   plx_op_desc layer{sizeof(plx_op_desc), PLX_KIND_LAYER, PLX_OP_SAVES_SRC, "linear", 1, 0, "dst = src W^T + b",
                     1, layer_attrs, 1, src_role, 2, layer_params,
                     infer_fn, create_fn, destroy_fn, forward_fn, backward_fn, nullptr};
@@ -115,9 +115,9 @@ struct Case {
 std::vector<Case> cases() {
   return {
       {"major", [](Plugin& p) { p.desc.abi_major = 2; }, ErrorCode::kAbi,
-       {"plugin in /p/libtest.so was built for plugin ABI 2.0; this runtime speaks 1.0"}},
+       {"plugin in /p/libtest.so was built for plugin ABI 2." + std::to_string(PLX_ABI_MINOR) + "; this runtime speaks 1." + std::to_string(PLX_ABI_MINOR)}},
       {"minor", [](Plugin& p) { p.desc.abi_minor = PLX_ABI_MINOR + 1; }, ErrorCode::kAbi,
-       {"plugin 'test-plugin' in /p/libtest.so needs plugin ABI 1.1", "provides 1.0", "upgrade Plexus"}},
+       {"plugin 'test-plugin' in /p/libtest.so needs plugin ABI 1." + std::to_string(PLX_ABI_MINOR + 1), "provides 1." + std::to_string(PLX_ABI_MINOR), "upgrade Plexus"}},
       {"plugin struct_size", [](Plugin& p) { p.desc.struct_size = 12; }, ErrorCode::kAbi,
        {"/p/libtest.so", "struct_size", "found 12"}},
       {"plugin name", [](Plugin& p) { p.desc.name = nullptr; }, ErrorCode::kAbi, {"name", "found NULL"}},

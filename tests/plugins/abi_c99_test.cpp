@@ -29,7 +29,7 @@ static_assert(offsetof(plx_plugin_desc, abi_major) == 0 && offsetof(plx_plugin_d
               offsetof(plx_plugin_desc, struct_size) == 8);
 static_assert(sizeof(plx_host) == 40);
 static_assert(sizeof(plx_hparam_desc) == 48);
-static_assert(sizeof(plx_param_desc) == 40);
+static_assert(sizeof(plx_param_desc) == 48 && PLX_END_OF(plx_param_desc, doc) == 40);  // 1.1 appended flags
 static_assert(sizeof(plx_state_desc) == 32);
 static_assert(sizeof(plx_op_desc) == 136);
 static_assert(sizeof(plx_optimizer_desc) == 72);

@@ -128,10 +128,10 @@ std::vector<BadCase> bad_cases() {
       {"unresolved symbol", fixture("unresolved"), ErrorCode::kPlugin,
        {"cannot load plugin", "undefined symbol: plexus_fixture_missing_symbol"}, {}},
       {"no entry", fixture("no_entry"), ErrorCode::kPlugin, {"not a Plexus plugin", "plexus_plugin_entry"}, {}},
-      {"wrong major", fixture("wrong_major"), ErrorCode::kAbi, {"plugin ABI 2.0", "this runtime speaks 1.0"},
+      {"wrong major", fixture("wrong_major"), ErrorCode::kAbi, {"plugin ABI 2.0", "this runtime speaks 1." + std::to_string(PLX_ABI_MINOR)},
        {"fixture_major"}},
       {"newer minor", fixture("newer_minor"), ErrorCode::kAbi,
-       {"plugin 'fixture-newer-minor'", "needs plugin ABI 1.99", "provides 1.0", "upgrade Plexus"},
+       {"plugin 'fixture-newer-minor'", "needs plugin ABI 1.99", "provides 1." + std::to_string(PLX_ABI_MINOR), "upgrade Plexus"},
        {"fixture_minor"}},
       {"unknown hparam type", fixture("bad_hparam_type"), ErrorCode::kAbi,
        {"plugin 'fixture-bad-hparam-type'", "optimizer 'fixture_bad_type'", "hparams[0] 'momentum'",
@@ -246,7 +246,7 @@ std::string probe(int32_t budget) {
 
 TEST(PluginLoader, HostTableCarriesVersionAndBudget) {
   const std::string m = probe(3);
-  EXPECT_TRUE(contains_all(m, {"host probe: abi 1.0 size " + std::to_string(sizeof(plx_host)),
+  EXPECT_TRUE(contains_all(m, {"host probe: abi 1." + std::to_string(PLX_ABI_MINOR) + " size " + std::to_string(sizeof(plx_host)),
                                std::string("runtime ") + PLEXUS_TEST_VERSION, "budget 3"}));
   EXPECT_TRUE(contains_all(probe(0), {"budget 1"}));
   EXPECT_TRUE(contains_all(probe(1 << 20), {"budget 1024"}));

@@ -94,12 +94,22 @@ class OpKernel {
   std::string name() const { return desc_->name; }
   int32_t kind() const { return desc_->kind; }
   int param_index(const std::string& role) const;   // -1 if none
+  /// True for a PLX_PARAM_STATE parameter (running statistics; not learned).
+  bool param_is_state(uint32_t i) const;
+  /// True when the op declares PLX_OP_LAYOUTS (takes blocked inputs).
+  bool takes_layouts() const { return (desc_->flags & PLX_OP_LAYOUTS) != 0; }
   int input_index(const std::string& role) const;   // -1 if none
 
   ResolvedAttrs resolve_attrs(const AttrMap& given, const std::string& node) const;
   InferResult infer(const std::string& node, const ResolvedAttrs& attrs, std::span<const Shape> inputs) const;
+  /// `src_layouts` (one per input, null = plain) is used only by ops that
+  /// take layouts; `layouts` lets the op choose a blocked dst. An op that
+  /// refuses the given layouts (PLX_E_UNSUPPORTED) is created for plain inputs:
+  /// see OpInstance::src_layouts() for what it was made for.
   std::shared_ptr<OpInstance> create(const std::string& node, const ResolvedAttrs& attrs,
-                                     std::span<const Shape> inputs) const;
+                                     std::span<const Shape> inputs,
+                                     std::span<const std::shared_ptr<const Layout>> src_layouts = {},
+                                     bool layouts = false) const;
 
  private:
   const plx_op_desc* desc_;
@@ -110,7 +120,9 @@ class OpKernel {
 /// const and may run concurrently.
 class OpInstance {
  public:
-  OpInstance(const OpKernel& kernel, std::string node, void* handle, InferResult shapes);
+  OpInstance(const OpKernel& kernel, std::string node, void* handle, InferResult shapes,
+             std::vector<std::shared_ptr<const Layout>> src_layouts, std::shared_ptr<const Layout> dst_layout,
+             int64_t workspace_bytes);
   ~OpInstance();
   OpInstance(const OpInstance&) = delete;
   OpInstance& operator=(const OpInstance&) = delete;
@@ -118,12 +130,20 @@ class OpInstance {
   const OpKernel& kernel() const { return kernel_; }
   const std::string& node() const { return node_; }
   const InferResult& shapes() const { return shapes_; }
+  /// The layout each input must arrive in (null = plain), and dst's.
+  const std::vector<std::shared_ptr<const Layout>>& src_layouts() const { return src_layouts_; }
+  const std::shared_ptr<const Layout>& dst_layout() const { return dst_layout_; }
+  int64_t workspace_bytes() const { return workspace_bytes_; }
 
-  /// dst = op(src; params). Allocates dst from the pool.
-  Tensor forward(std::span<const Tensor> src, std::span<const Tensor> params, bool training) const;
+  /// dst = op(src; params). Allocates dst from the pool, in dst_layout(). When
+  /// the op has a workspace, `workspace` receives it (for backward); pass
+  /// nullptr when no backward follows. `seed` is this call's random seed.
+  Tensor forward(std::span<const Tensor> src, std::span<const Tensor> params, bool training, uint64_t seed = 0,
+                 Tensor* workspace = nullptr) const;
   /// Fills diff_src[i] / diff_params[j] where defined() (allocated by the caller, overwritten).
   void backward(std::span<const Tensor> src, std::span<const Tensor> params, const Tensor& dst,
-                const Tensor& diff_dst, std::span<Tensor> diff_src, std::span<Tensor> diff_params) const;
+                const Tensor& diff_dst, std::span<Tensor> diff_src, std::span<Tensor> diff_params,
+                const Tensor& workspace = Tensor()) const;
   /// Losses: (correct, counted), or (0, 0) if the loss has no metric.
   std::pair<int64_t, int64_t> metric(const Tensor& prediction, const Tensor& target) const;
 
@@ -133,12 +153,23 @@ class OpInstance {
   std::string node_;
   void* handle_;
   InferResult shapes_;
+  std::vector<std::shared_ptr<const Layout>> src_layouts_;
+  std::shared_ptr<const Layout> dst_layout_;
+  int64_t workspace_bytes_ = 0;
 };
 
 /// Runs `inst` on values of `tape`: inputs then params, in declared order.
-/// Records a node whose backward calls the plugin's backward.
+/// Records a node whose backward calls the plugin's backward. Inputs are
+/// reordered to the layouts the instance was made for (a tape node each, so
+/// gradients flow back in the input's own layout). State parameters get no
+/// gradient.
 Value apply(Tape& tape, const std::shared_ptr<const OpInstance>& inst, std::span<const Value> src,
-            std::span<const Value> params, bool training);
+            std::span<const Value> params, bool training, uint64_t seed = 0);
+
+/// `v` in plain layout, recorded on the tape (its backward reorders back).
+Value to_plain(Tape& tape, const Value& v);
+/// `v` in `layout`, recorded on the tape.
+Value to_layout(Tape& tape, const Value& v, const std::shared_ptr<const Layout>& layout);
 
 /// An optimizer from a plugin.
 class OptimizerKernel {

@@ -75,11 +75,16 @@ class Pool {
   size_t cached_bytes_ = 0;
 };
 
+class Layout;  // a oneDNN blocked layout (plexus/layout.hpp)
+
 class Tensor {
  public:
   Tensor() = default;  // undefined: defined() == false
 
   static Tensor empty(const Shape& shape, const std::shared_ptr<Pool>& pool = Pool::global());
+  /// Uninitialized storage in a blocked layout (plain when `layout` is null);
+  /// a blocked buffer's padding is zeroed.
+  static Tensor empty(const Shape& shape, std::shared_ptr<const Layout> layout);
   static Tensor zeros(const Shape& shape);
   static Tensor full(const Shape& shape, float value);
   static Tensor from(const Shape& shape, std::span<const float> values);
@@ -89,18 +94,24 @@ class Tensor {
   int ndim() const { return shape_.ndim(); }
   int64_t dim(int i) const { return shape_[i]; }
   int64_t numel() const { return shape_.numel(); }
+  /// Null for plain row-major data. data()/span() of a blocked tensor are in
+  /// its layout's order; to_plain (plexus/layout.hpp) gives plain data.
+  const std::shared_ptr<const Layout>& layout() const { return layout_; }
+  bool blocked() const { return layout_ != nullptr; }
+  /// Floats in the buffer: numel() when plain, more when a layout pads.
+  int64_t storage_numel() const;
   float* data() { return data_; }
   const float* data() const { return data_; }
   std::span<float> span() { return {data_, static_cast<size_t>(numel())}; }
   std::span<const float> span() const { return {data_, static_cast<size_t>(numel())}; }
 
-  Tensor clone() const;
-  /// Same storage, new shape with the same number of elements.
+  Tensor clone() const;  // keeps the layout
+  /// Same storage, new shape with the same number of elements (plain only).
   Tensor reshape(const Shape& shape) const;
-  /// Rows [begin, end) of dimension 0, copied.
+  /// Rows [begin, end) of dimension 0, copied (plain only).
   Tensor rows(int64_t begin, int64_t end) const;
-  void fill(float v);
-  void copy_from(const Tensor& src);  // same numel
+  void fill(float v);                 // a blocked tensor only takes 0
+  void copy_from(const Tensor& src);  // same numel and layout
 
   /// A view for the plugin ABI; valid while this Tensor lives.
   plx_tensor_view view() const;
@@ -110,6 +121,7 @@ class Tensor {
   std::shared_ptr<Storage> storage_;
   float* data_ = nullptr;
   Shape shape_;
+  std::shared_ptr<const Layout> layout_;
 };
 
 }  // namespace plexus

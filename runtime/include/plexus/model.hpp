@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,7 +59,13 @@ class Model {
   const std::shared_ptr<const RuntimeContext>& shared_context() const { return ctx_; }
 
   /// Parameter names in order of first use, with shapes.
+  /// Parameter names in order of first use, with shapes: learned ones and
+  /// states (PLX_PARAM_STATE, e.g. batch norm's running statistics) alike.
+  /// Checkpoints hold all of them.
   const std::vector<std::pair<std::string, Shape>>& param_shapes() const { return param_shapes_; }
+  /// The learned parameters only: what an optimizer updates.
+  const std::vector<std::pair<std::string, Shape>>& learned_param_shapes() const { return learned_shapes_; }
+  bool is_state_param(const std::string& name) const;
   Tensor& param(const std::string& name);
   const Tensor& param(const std::string& name) const;
   /// Fills every parameter with its initializer; seeds derive from `seed` and the name.
@@ -90,14 +97,20 @@ class Model {
     /// (correct, counted) by the loss kernel's metric; (0, 0) without one.
     std::pair<int64_t, int64_t> metric() const;
   };
-  /// Runs the graph. `feeds` maps input names to batch-first tensors. Parameters
-  /// become leaves requiring grad when `training` (and grad is enabled).
-  Forward forward(Tape& tape, const std::map<std::string, Tensor>& feeds, bool training, bool with_loss) const;
+  /// Runs the graph. `feeds` maps input names to batch-first tensors.
+  /// `training` selects the train mode of every node (batch statistics,
+  /// dropout) and makes the learned parameters leaves requiring grad (if grad
+  /// is enabled). `seed` feeds the random ops of this call (dropout): each
+  /// node draws from a seed derived from it and the node. The output is plain
+  /// row-major; `values` may hold blocked tensors (see plexus/layout.hpp).
+  Forward forward(Tape& tape, const std::map<std::string, Tensor>& feeds, bool training, bool with_loss,
+                  uint64_t seed = 0) const;
 
  private:
   struct NodePlan;
   friend class Session;
-  std::shared_ptr<const OpInstance> instance(size_t node, std::span<const Shape> inputs) const;
+  std::shared_ptr<const OpInstance> instance(size_t node, std::span<const Shape> inputs,
+                                            std::span<const std::shared_ptr<const Layout>> layouts) const;
   void validate();
 
   std::shared_ptr<const RuntimeContext> ctx_;
@@ -105,6 +118,8 @@ class Model {
   std::string source_;
   std::vector<NodePlan> plan_;             // nodes in a valid execution order
   std::vector<std::pair<std::string, Shape>> param_shapes_;
+  std::vector<std::pair<std::string, Shape>> learned_shapes_;
+  std::set<std::string> state_params_;
   std::map<std::string, Tensor> params_;
   std::map<std::string, proto::Initializer> inits_;
   std::map<std::string, std::pair<int64_t, int64_t>> fans_;

@@ -55,6 +55,12 @@ struct RuntimeOptions {
   std::vector<std::string> plugin_dirs;    // every *.so in each, after the defaults
   std::vector<std::string> plugin_files;   // loaded last
   LogCallback log;
+  /// Lets layout-aware ops (PLX_OP_LAYOUTS: convolution, pooling, batch norm)
+  /// keep tensors in oneDNN's blocked layouts between them. false: every
+  /// tensor is plain row-major (for comparison and debugging; same results
+  /// within f32 rounding). The environment variable PLEXUS_BLOCKED_LAYOUTS=0
+  /// also turns them off.
+  bool blocked_layouts = true;
 };
 
 class Runtime;
@@ -70,6 +76,7 @@ class RuntimeContext {
   const Registry& registry() const { return registry_; }
   const PluginLoader& loader() const { return loader_; }
   int threads() const { return threads_; }
+  bool blocked_layouts() const { return blocked_layouts_; }
   /// Runs body(i) for every i in [0, n) on the runtime's TBB arena (at most
   /// threads() threads; with one thread, on the calling thread, in order).
   void parallel_for(size_t n, const std::function<void(size_t)>& body) const;
@@ -115,6 +122,7 @@ class RuntimeContext {
 
   struct Arena;
   int threads_;
+  bool blocked_layouts_ = true;
   LogCallback log_;
   std::unique_ptr<Arena> arena_;
   Registry registry_;

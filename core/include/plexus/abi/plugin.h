@@ -1,4 +1,4 @@
-/* Plexus plugin ABI, version 1.0. C99; no C++ type, exception or allocation
+/* Plexus plugin ABI, version 1.1 (1.1 appends to 1.0; see "since 1.1"). C99; no C++ type, exception or allocation
  * crosses this boundary.
  *
  * A plugin is a shared library that exports exactly one function:
@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define PLX_ABI_MAJOR 1
-#define PLX_ABI_MINOR 0
+#define PLX_ABI_MINOR 1
 #define PLX_ENTRY_SYMBOL "plexus_plugin_entry"
 #define PLX_END_OF(T, m) (offsetof(T, m) + sizeof(((T*)0)->m))
 #define PLX_MAX_NDIM 8
@@ -73,7 +73,17 @@ enum {
 /* Op flags: what backward reads, so the tape saves only that. */
 enum {
     PLX_OP_SAVES_SRC = 1u << 0, /* backward reads the inputs */
-    PLX_OP_SAVES_DST = 1u << 1  /* backward reads the output */
+    PLX_OP_SAVES_DST = 1u << 1, /* backward reads the output */
+    PLX_OP_LAYOUTS = 1u << 2    /* since 1.1: takes inputs in oneDNN blocked layouts
+                                   (plx_tensor_view.layout) and may choose a blocked
+                                   layout for dst (plx_instance_args.dst_layout) */
+};
+
+/* Parameter flags (plx_param_desc.flags, since 1.1). */
+enum {
+    PLX_PARAM_STATE = 1u << 0   /* not learned: no gradient, no optimizer. A forward in
+                                   training mode may overwrite it (batch norm's running
+                                   statistics); checkpoints save it like any parameter */
 };
 
 /* Optimizer state slot shapes. */
@@ -104,9 +114,12 @@ typedef struct plx_tensor_view {    /* no ownership; valid during the call only 
     int32_t ndim;                   /* 0..PLX_MAX_NDIM */
     const int64_t* shape;
     int64_t numel;
-    const void* layout;             /* since 1.0: NULL = plain row-major (always, in 1.0);
-                                       reserved for oneDNN blocked layouts, which a kernel
-                                       will only ever see if it declares that it accepts them */
+    const void* layout;             /* NULL = plain row-major. Since 1.1, for ops with
+                                       PLX_OP_LAYOUTS only: a const dnnl_memory_desc_t*
+                                       (oneDNN 2.x C API) giving the blocked layout; numel
+                                       stays the logical count and the buffer holds
+                                       dnnl_memory_desc_get_size(layout) bytes, padding zero.
+                                       Ops without the flag always see NULL. */
 } plx_tensor_view;
 
 typedef struct plx_shape {          /* a shape by value */
@@ -142,6 +155,8 @@ typedef struct plx_param_desc {     /* a learnable parameter of a layer */
     int32_t reserved;
     double default_init_value;      /* for PLX_INIT_CONSTANT */
     const char* doc;
+    uint32_t flags;                 /* since 1.1: PLX_PARAM_* */
+    uint32_t reserved2;
 } plx_param_desc;
 
 typedef struct plx_state_desc {     /* an optimizer state slot per parameter */
@@ -171,6 +186,22 @@ typedef struct plx_instance_args {  /* one instance per node and input shapes */
     uint32_t input_count;
     const plx_shape* inputs;
     int32_t (*thread_budget)(void);
+    /* since 1.1 (read only if struct_size covers them) */
+    const void* const* src_layouts; /* input_count entries, NULL = plain; set only for
+                                       PLX_OP_LAYOUTS ops, NULL array otherwise */
+    int32_t layouts_enabled;        /* 1: the op may choose a blocked dst layout */
+    int32_t reserved;
+    const void** dst_layout;        /* out: a const dnnl_memory_desc_t* owned by the
+                                       instance (valid while it lives), or NULL = plain.
+                                       Leave NULL unless layouts_enabled. */
+    int64_t* workspace_bytes;       /* out: bytes of per-call workspace (0 = none): the
+                                       runtime allocates it for each forward, keeps it on
+                                       the tape and hands it to that call's backward */
+    /* Scratch memory from the runtime's caching pool, so a step in steady state
+       allocates nothing from the system: 64-byte aligned, NULL when out of memory,
+       freed with the same size; thread-safe; callable while the instance lives. */
+    void* (*scratch_alloc)(size_t bytes);
+    void (*scratch_free)(void* p, size_t bytes);
 } plx_instance_args;
 
 typedef struct plx_forward_args {
@@ -181,6 +212,10 @@ typedef struct plx_forward_args {
     plx_tensor_view dst;            /* write; runtime-allocated from infer's shape */
     int32_t training;               /* 1 in training mode */
     int32_t reserved;
+    /* since 1.1 */
+    void* workspace;                /* workspace_bytes from create, write; NULL if none */
+    uint64_t seed;                  /* per call; derived from the run's seed, the node and
+                                       the step: the same run draws the same numbers */
 } plx_forward_args;
 
 typedef struct plx_backward_args {
@@ -189,10 +224,14 @@ typedef struct plx_backward_args {
     const plx_tensor_view* src;     /* as in forward; data NULL unless PLX_OP_SAVES_SRC */
     const plx_tensor_view* params;  /* as in forward */
     plx_tensor_view dst;            /* data NULL unless PLX_OP_SAVES_DST */
-    plx_tensor_view diff_dst;       /* read-only */
+    plx_tensor_view diff_dst;       /* read-only; in dst's layout (PLX_OP_LAYOUTS) */
     plx_tensor_view* diff_src;      /* input_count; data NULL where no gradient is wanted.
-                                       Overwrite (do not accumulate): the runtime sums. */
-    plx_tensor_view* diff_params;   /* param_count; same rule */
+                                       Overwrite (do not accumulate): the runtime sums.
+                                       Each in its src's layout (PLX_OP_LAYOUTS). */
+    plx_tensor_view* diff_params;   /* param_count; same rule. PLX_PARAM_STATE params
+                                       get no gradient (data NULL) */
+    /* since 1.1 */
+    const void* workspace;          /* what the matching forward wrote; NULL if none */
 } plx_backward_args;
 
 typedef struct plx_metric_args {    /* losses: how many predictions are right */
@@ -218,6 +257,8 @@ typedef struct plx_op_desc {
     uint32_t param_count;           /* 0 unless kind is LAYER */
     const plx_param_desc* params;
     int32_t (*infer)(const plx_infer_args* args, plx_error* err);
+    /* A PLX_OP_LAYOUTS op may refuse src layouts it cannot take with
+       PLX_E_UNSUPPORTED; the runtime then calls create again with plain inputs. */
     int32_t (*create)(const plx_instance_args* args, void** instance, plx_error* err);
     void (*destroy)(void* instance);
     /* forward and backward are const on the instance: callable concurrently */

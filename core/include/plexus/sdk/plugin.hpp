@@ -101,12 +101,14 @@ struct Attr {
   }
 };
 
-/// A learnable parameter of a layer and its default initializer.
+/// A parameter of a layer and its default initializer. flags = PLX_PARAM_STATE
+/// makes it a non-learned state the forward updates (running statistics).
 struct Param {
   const char* name;
   int32_t init;
   double init_value;
   const char* doc;
+  uint32_t flags = 0;
 };
 
 /// An optimizer state slot.
@@ -178,6 +180,9 @@ class Tensor {
   int64_t numel() const { return v_->numel; }
   int ndim() const { return v_->ndim; }
   int64_t dim(int i) const { return v_->shape[i]; }
+  /// NULL for plain row-major data; otherwise a const dnnl_memory_desc_t*
+  /// (only ops declaring PLX_OP_LAYOUTS ever see one).
+  const void* layout() const { return v_->layout; }
   Shape shape() const {
     plx_shape s{};
     s.ndim = v_->ndim;
@@ -249,8 +254,31 @@ class InstanceContext {
   uint32_t input_count() const { return a_->input_count; }
   Shape input(uint32_t i) const { return Shape(a_->inputs[i]); }
   int32_t thread_budget() const { return a_->thread_budget ? a_->thread_budget() : 1; }
+  /// The layout input i will arrive in (NULL = plain); PLX_OP_LAYOUTS ops only.
+  const void* src_layout(uint32_t i) const {
+    return has(PLX_END_OF(plx_instance_args, src_layouts)) && a_->src_layouts ? a_->src_layouts[i] : nullptr;
+  }
+  /// True when the op may choose a blocked dst layout.
+  bool layouts_enabled() const { return has(PLX_END_OF(plx_instance_args, layouts_enabled)) && a_->layouts_enabled; }
+  /// dst's layout (a const dnnl_memory_desc_t* the instance keeps alive), NULL = plain.
+  void set_dst_layout(const void* md) const {
+    if (md != nullptr && !layouts_enabled()) throw Error(PLX_E_INTERNAL, "set_dst_layout while layouts are disabled");
+    if (has(PLX_END_OF(plx_instance_args, dst_layout)) && a_->dst_layout) *a_->dst_layout = md;
+  }
+  /// Bytes of workspace each forward writes and its backward reads.
+  void set_workspace_bytes(int64_t bytes) const {
+    if (!has(PLX_END_OF(plx_instance_args, workspace_bytes)) || a_->workspace_bytes == nullptr)
+      throw Error(PLX_E_UNSUPPORTED, "this runtime offers no workspace (plugin ABI 1.0)");
+    *a_->workspace_bytes = bytes;
+  }
+  using AllocFn = void* (*)(size_t);
+  using FreeFn = void (*)(void*, size_t);
+  /// The runtime's pooled scratch allocator (NULL functions from an older runtime).
+  AllocFn scratch_alloc() const { return has(PLX_END_OF(plx_instance_args, scratch_alloc)) ? a_->scratch_alloc : nullptr; }
+  FreeFn scratch_free() const { return has(PLX_END_OF(plx_instance_args, scratch_free)) ? a_->scratch_free : nullptr; }
 
  private:
+  bool has(size_t end) const { return a_->struct_size >= end; }
   const plx_instance_args* a_;
   Attrs attrs_;
 };
@@ -262,6 +290,10 @@ class ForwardContext {
   Tensor param(uint32_t i) const { return Tensor(&a_->params[i]); }
   Tensor dst() const { return Tensor(&a_->dst); }
   bool training() const { return a_->training != 0; }
+  /// The workspace_bytes asked for at create, for this call (NULL if none).
+  void* workspace() const { return a_->workspace; }
+  /// This call's random seed.
+  uint64_t seed() const { return a_->seed; }
 
  private:
   const plx_forward_args* a_;
@@ -277,6 +309,8 @@ class BackwardContext {
   /// Absent (present() == false) when no gradient is wanted for input i.
   Tensor diff_src(uint32_t i) const { return Tensor(&a_->diff_src[i]); }
   Tensor diff_param(uint32_t i) const { return Tensor(&a_->diff_params[i]); }
+  /// What the matching forward wrote to its workspace (NULL if none).
+  const void* workspace() const { return a_->workspace; }
 
  private:
   const plx_backward_args* a_;
@@ -363,7 +397,7 @@ template <size_t N>
 constexpr std::array<plx_param_desc, N> param_table(const std::array<Param, N>& a) {
   std::array<plx_param_desc, N> r{};
   for (size_t i = 0; i < N; ++i)
-    r[i] = plx_param_desc{sizeof(plx_param_desc), a[i].name, a[i].init, 0, a[i].init_value, a[i].doc};
+    r[i] = plx_param_desc{sizeof(plx_param_desc), a[i].name, a[i].init, 0, a[i].init_value, a[i].doc, a[i].flags, 0};
   return r;
 }
 
