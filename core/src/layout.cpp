@@ -40,11 +40,18 @@ std::string describe(const dnnl_memory_desc_t& md) {
   std::vector<int> order(static_cast<size_t>(md.ndims));
   for (int i = 0; i < md.ndims; ++i) order[static_cast<size_t>(i)] = i;
   std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return b.strides[x] > b.strides[y]; });
-  for (int i : order) r += static_cast<char>('a' + i);
-  for (int k = 0; k < b.inner_nblks; ++k) r += std::to_string(b.inner_blks[k]) + static_cast<char>('a' + b.inner_idxs[k]);
-  std::string dims;
-  for (int i = 0; i < md.ndims; ++i) dims += (i ? "x" : "") + std::to_string(md.dims[i]);
-  return r + " [" + dims + "]";
+  for (int i : order) r.push_back(static_cast<char>('a' + i));
+  for (int k = 0; k < b.inner_nblks; ++k) {
+    r.append(std::to_string(b.inner_blks[k]));
+    r.push_back(static_cast<char>('a' + b.inner_idxs[k]));
+  }
+  r.append(" [");
+  for (int i = 0; i < md.ndims; ++i) {
+    if (i > 0) r.push_back('x');
+    r.append(std::to_string(md.dims[i]));
+  }
+  r.push_back(']');
+  return r;
 }
 
 struct Interned {

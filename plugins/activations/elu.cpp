@@ -13,7 +13,7 @@ void Elu::infer(sdk::InferContext& ctx) {
 }
 
 Elu::Elu(const sdk::InstanceContext& ctx)
-    : fn_(ctx, dnnl::algorithm::eltwise_elu_use_dst_for_bwd, /*use_dst=*/true, ctx.input(0).numel(),
+    : fn_(ctx, dnnl::algorithm::eltwise_elu_use_dst_for_bwd, /*use_dst=*/true, same_layout_extent(ctx, layout_),
           static_cast<float>(ctx.attrs().f64("alpha"))) {}
 
 void Elu::forward(sdk::ForwardContext& ctx) const { fn_.forward(ctx.src(0).data(), ctx.dst().data()); }

@@ -15,7 +15,7 @@ struct Elu : sdk::OpDefaults {
   // tape keeps dst only. oneDNN documents the dst variant for alpha >= 0 only
   // (with alpha < 0 the sign of src cannot be told from dst), hence the check
   // in infer().
-  static constexpr uint32_t flags = PLX_OP_SAVES_DST;
+  static constexpr uint32_t flags = PLX_OP_SAVES_DST | PLX_OP_LAYOUTS;
   static constexpr const char* doc =
       "Exponential linear unit (PyTorch ELU): dst = src if src > 0, else alpha (exp(src) - 1); "
       "diff_src = diff_dst if dst > 0, else diff_dst (dst + alpha). Any shape; alpha >= 0; "
@@ -30,6 +30,7 @@ struct Elu : sdk::OpDefaults {
   void backward(sdk::BackwardContext& ctx) const;
 
  private:
+  dnnl_memory_desc_t layout_{};  // src's and dst's blocked layout, if any (before fn_)
   Eltwise fn_;
 };
 

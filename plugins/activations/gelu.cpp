@@ -22,7 +22,7 @@ void Gelu::infer(sdk::InferContext& ctx) {
 
 Gelu::Gelu(const sdk::InstanceContext& ctx)
     : fn_(ctx, gelu_algorithm(ctx.attrs().str("approximate"), ctx.node_name()), /*use_dst=*/false,
-          ctx.input(0).numel()) {}
+          same_layout_extent(ctx, layout_)) {}
 
 void Gelu::forward(sdk::ForwardContext& ctx) const { fn_.forward(ctx.src(0).data(), ctx.dst().data()); }
 

@@ -11,7 +11,7 @@ namespace plexus::plugins {
 struct Gelu : sdk::OpDefaults {
   static constexpr const char* name = "gelu";
   static constexpr int32_t kind = PLX_KIND_ACTIVATION;
-  static constexpr uint32_t flags = PLX_OP_SAVES_SRC;  // GELU is not invertible: backward needs src
+  static constexpr uint32_t flags = PLX_OP_SAVES_SRC | PLX_OP_LAYOUTS;  // GELU is not invertible: backward needs src
   static constexpr const char* doc =
       "Gaussian error linear unit (PyTorch GELU). approximate=\"none\": dst = 0.5 src (1 + "
       "erf(src / sqrt(2))) (oneDNN eltwise_gelu_erf); approximate=\"tanh\": dst = 0.5 src (1 + "
@@ -27,6 +27,7 @@ struct Gelu : sdk::OpDefaults {
   void backward(sdk::BackwardContext& ctx) const;
 
  private:
+  dnnl_memory_desc_t layout_{};  // src's and dst's blocked layout, if any (before fn_)
   Eltwise fn_;
 };
 

@@ -11,7 +11,7 @@ void LeakyRelu::infer(sdk::InferContext& ctx) {
 }
 
 LeakyRelu::LeakyRelu(const sdk::InstanceContext& ctx)
-    : fn_(ctx, dnnl::algorithm::eltwise_relu, /*use_dst=*/false, ctx.input(0).numel(),
+    : fn_(ctx, dnnl::algorithm::eltwise_relu, /*use_dst=*/false, same_layout_extent(ctx, layout_),
           static_cast<float>(ctx.attrs().f64("negative_slope"))) {}
 
 void LeakyRelu::forward(sdk::ForwardContext& ctx) const { fn_.forward(ctx.src(0).data(), ctx.dst().data()); }

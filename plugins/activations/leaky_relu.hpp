@@ -14,7 +14,7 @@ struct LeakyRelu : sdk::OpDefaults {
   // Backward reads src: with a negative slope the sign of src cannot be told
   // from dst, so oneDNN's relu_use_dst_for_bwd (alpha >= 0 only) would not
   // cover every slope PyTorch accepts.
-  static constexpr uint32_t flags = PLX_OP_SAVES_SRC;
+  static constexpr uint32_t flags = PLX_OP_SAVES_SRC | PLX_OP_LAYOUTS;
   static constexpr const char* doc =
       "Leaky rectified linear unit (PyTorch LeakyReLU): dst = src if src > 0, else "
       "negative_slope * src; diff_src = diff_dst if src > 0, else negative_slope * diff_dst (the "
@@ -29,6 +29,7 @@ struct LeakyRelu : sdk::OpDefaults {
   void backward(sdk::BackwardContext& ctx) const;
 
  private:
+  dnnl_memory_desc_t layout_{};  // src's and dst's blocked layout, if any (before fn_)
   Eltwise fn_;
 };
 

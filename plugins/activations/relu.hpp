@@ -9,7 +9,7 @@ namespace plexus::plugins {
 struct Relu : sdk::OpDefaults {
   static constexpr const char* name = "relu";
   static constexpr int32_t kind = PLX_KIND_ACTIVATION;
-  static constexpr uint32_t flags = PLX_OP_SAVES_DST;  // the derivative is a function of dst
+  static constexpr uint32_t flags = PLX_OP_SAVES_DST | PLX_OP_LAYOUTS;  // the derivative is a function of dst
   static constexpr const char* doc =
       "Rectified linear unit: dst = max(src, 0); diff_src = diff_dst where dst > 0, else 0 (the"
       " derivative at 0 is taken as 0). Any shape; computed from dst, so the tape keeps dst "
@@ -21,6 +21,7 @@ struct Relu : sdk::OpDefaults {
   void backward(sdk::BackwardContext& ctx) const;
 
  private:
+  dnnl_memory_desc_t layout_{};  // src's and dst's blocked layout, if any (before fn_)
   Eltwise fn_;
 };
 

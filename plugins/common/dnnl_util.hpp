@@ -124,6 +124,26 @@ class Dnnl {
   ScratchSource scratch_;
 };
 
+/// A reorder between two layouts, built once (empty until made).
+class Reorder {
+ public:
+  Reorder() = default;
+  Reorder(const Dnnl& dnnl, const dnnl::memory::desc& from, const dnnl::memory::desc& to)
+      : from_(from), to_(to) {
+    pd_ = dnnl::reorder::primitive_desc(dnnl.engine(), from, dnnl.engine(), to, user_scratchpad_attr());
+    prim_ = dnnl::reorder(pd_);
+  }
+  explicit operator bool() const { return static_cast<bool>(prim_); }
+  void run(const Dnnl& dnnl, const char* what, const float* from, float* to) const {
+    dnnl.run(what, prim_, pd_.scratchpad_desc(), {{DNNL_ARG_FROM, dnnl.wrap(from_, from)}, {DNNL_ARG_TO, dnnl.wrap(to_, to)}});
+  }
+
+ private:
+  dnnl::memory::desc from_, to_;
+  dnnl::reorder::primitive_desc pd_;
+  dnnl::reorder prim_;
+};
+
 /// What a weights-and-bias layer (inner product, convolution) hands its
 /// backward-weights primitive.
 struct BackwardWeights {
@@ -163,6 +183,20 @@ inline void run_backward_weights(const Dnnl& dnnl, const BackwardWeights& b, sdk
       {DNNL_ARG_DIFF_WEIGHTS, dnnl.wrap(b.weights_md, dw_ptr)}};
   if (b.has_bias) args.insert({DNNL_ARG_DIFF_BIAS, dnnl.wrap(b.bias_md, db_ptr)});
   dnnl.run(b.what, b.prim, b.pd.scratchpad_desc(), std::move(args));
+}
+
+/// For an elementwise op that keeps its input's layout (f(0) = 0, so a blocked
+/// layout's zero padding stays zero): makes dst take src's layout and returns
+/// how many floats the buffers hold. `keep` (a member of the instance) holds
+/// the descriptor the runtime is handed.
+inline int64_t same_layout_extent(const sdk::InstanceContext& ctx, dnnl_memory_desc_t& keep) {
+  const void* src = ctx.src_layout(0);
+  if (src == nullptr) return ctx.input(0).numel();
+  if (!ctx.layouts_enabled())  // a blocked src needs a blocked dst: ask for plain input
+    throw sdk::Error(PLX_E_UNSUPPORTED, "an elementwise op keeps its src layout, and layouts are disabled");
+  keep = *static_cast<const dnnl_memory_desc_t*>(src);
+  ctx.set_dst_layout(&keep);
+  return static_cast<int64_t>(dnnl_memory_desc_get_size(&keep) / sizeof(float));
 }
 
 /// An elementwise function on `numel` contiguous floats, forward and backward

@@ -52,6 +52,8 @@ void Conv2d::infer(sdk::InferContext& ctx) {
     ctx.fail("conv2d kernel is larger than the padded input: kernel " + num(g.k) + " with dilation " +
              num(g.dilation) + " spans " + num(span) + ", padded input is " + num(g.h + 2 * g.padding) + "x" +
              num(g.w + 2 * g.padding) + " (src " + src.str() + ", padding " + num(g.padding) + ")");
+  const std::string_view act = ctx.attrs().str("activation");
+  if (act != "none" && act != "relu") ctx.fail("conv2d attribute 'activation' must be none or relu, got '" + std::string(act) + "'");
   const int64_t taps = g.k * g.k;
   const int64_t fan_in = g.c / g.groups * taps, fan_out = g.oc * taps;  // as torch.nn.init computes them
   ctx.set_dst(sdk::Shape{g.n, g.oc, g.oh, g.ow});
@@ -61,67 +63,220 @@ void Conv2d::infer(sdk::InferContext& ctx) {
 
 // infer() has validated the shapes and attributes before an instance is made.
 Conv2d::Conv2d(const sdk::InstanceContext& ctx)
-    : dnnl_(ctx), g_(geometry(ctx.attrs(), ctx.input(0))), bias_(ctx.attrs().boolean("bias")) {
+    : dnnl_(ctx),
+      g_(geometry(ctx.attrs(), ctx.input(0))),
+      bias_(ctx.attrs().boolean("bias")),
+      relu_(ctx.attrs().str("activation") == "relu") {
   if (g_.n == 0) return;  // an empty batch: forward writes nothing, diff_params are zeros
   dnnl_call("conv2d setup", [&] {
-    src_md_ = plain_md({g_.n, g_.c, g_.h, g_.w});  // nchw
-    // [OC, C/g, K, K] is oihw; split as [g, OC/g, C/g, K, K] it is goihw, same bytes.
-    weights_md_ = g_.groups == 1 ? plain_md({g_.oc, g_.c, g_.k, g_.k})
-                                 : plain_md({g_.groups, g_.oc / g_.groups, g_.c / g_.groups, g_.k, g_.k});
-    bias_md_ = plain_md({g_.oc});
-    dst_md_ = plain_md({g_.n, g_.oc, g_.oh, g_.ow});
-    const dnnl::memory::dims strides{g_.stride, g_.stride}, dilates{g_.dilation - 1, g_.dilation - 1};
-    const dnnl::memory::dims pad{g_.padding, g_.padding};  // right pad = left pad; OH rounds down as in PyTorch
-    using Fwd = dnnl::convolution_forward;
-    using BwdData = dnnl::convolution_backward_data;
-    using BwdWeights = dnnl::convolution_backward_weights;
-    const auto alg = dnnl::algorithm::convolution_direct;
-    const auto prop = dnnl::prop_kind::forward_training;
-    const auto attr = user_scratchpad_attr();
-    const auto& eng = dnnl_.engine();
-    fwd_pd_ = bias_ ? Fwd::primitive_desc(
-                          {prop, alg, src_md_, weights_md_, bias_md_, dst_md_, strides, dilates, pad, pad}, attr, eng)
-                    : Fwd::primitive_desc({prop, alg, src_md_, weights_md_, dst_md_, strides, dilates, pad, pad},
-                                          attr, eng);
-    bwd_data_pd_ =
-        BwdData::primitive_desc({alg, src_md_, weights_md_, dst_md_, strides, dilates, pad, pad}, attr, eng, fwd_pd_);
-    bwd_weights_pd_ =
-        bias_ ? BwdWeights::primitive_desc(
-                    {alg, src_md_, weights_md_, bias_md_, dst_md_, strides, dilates, pad, pad}, attr, eng, fwd_pd_)
-              : BwdWeights::primitive_desc({alg, src_md_, weights_md_, dst_md_, strides, dilates, pad, pad}, attr,
-                                           eng, fwd_pd_);
-    fwd_ = Fwd(fwd_pd_);
-    bwd_data_ = BwdData(bwd_data_pd_);
-    bwd_weights_ = BwdWeights(bwd_weights_pd_);
+    // Blocked layouts only pay when oneDNN has optimized kernels for them; if
+    // any of the three primitives would be its reference (scalar) kernel,
+    // plain layouts (im2col + gemm) are much faster.
+    if (ctx.layouts_enabled() && build(ctx, /*blocked=*/true)) return finish(ctx);
+    if (ctx.src_layout(0) != nullptr)
+      throw sdk::Error(PLX_E_UNSUPPORTED, "conv2d has no optimized kernel for this src layout; asking for plain src");
+    build(ctx, /*blocked=*/false);
+    finish(ctx);
   });
+}
+
+namespace {
+
+using md = dnnl::memory::desc;
+
+bool is_ref(const dnnl::primitive_desc_base& pd) { return std::string(pd.impl_info_str()).rfind("ref", 0) == 0; }
+
+md any_md(const dnnl::memory::dims& dims) {
+  return md(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+}
+
+// A primitive_desc for `make(weights desc)`, asking for `preferred` weights
+// first (so forward and backward share one reordered copy) and letting oneDNN
+// choose if it has no optimized kernel for that layout.
+template <class Pd, class Make>
+Pd with_weights(const md& preferred, const md& fallback, Make make) {
+  try {
+    Pd pd = make(preferred);
+    if (!is_ref(pd)) return pd;
+  } catch (const dnnl::error&) {
+  }
+  return make(fallback);
+}
+
+}  // namespace
+
+bool Conv2d::build(const sdk::InstanceContext& ctx, bool blocked) {
+  // A second build (plain, after a blocked one fell through) starts clean.
+  weights_to_fwd_ = weights_to_bwd_ = diff_weights_to_user_ = diff_dst_to_plain_ = Reorder();
+  const dnnl::memory::dims src_dims{g_.n, g_.c, g_.h, g_.w}, dst_dims{g_.n, g_.oc, g_.oh, g_.ow};
+  // [OC, C/g, K, K] is oihw; split as [g, OC/g, C/g, K, K] it is goihw, same bytes.
+  const dnnl::memory::dims w_dims = g_.groups == 1
+                                        ? dnnl::memory::dims{g_.oc, g_.c, g_.k, g_.k}
+                                        : dnnl::memory::dims{g_.groups, g_.oc / g_.groups, g_.c / g_.groups, g_.k, g_.k};
+  const void* given = ctx.src_layout(0);
+  src_md_ = given ? md(*static_cast<const dnnl_memory_desc_t*>(given)) : plain_md(src_dims);
+  user_weights_md_ = plain_md(w_dims);
+  bias_md_ = plain_md({g_.oc});
+  // Blocked: oneDNN picks dst and weights layouts; otherwise all plain.
+  const md dst_req = blocked ? any_md(dst_dims) : plain_md(dst_dims);
+  const md w_req = blocked ? any_md(w_dims) : user_weights_md_;
+
+  const dnnl::memory::dims strides{g_.stride, g_.stride}, dilates{g_.dilation - 1, g_.dilation - 1};
+  const dnnl::memory::dims pad{g_.padding, g_.padding};  // right pad = left pad; OH rounds down as in PyTorch
+  using Fwd = dnnl::convolution_forward;
+  using BwdData = dnnl::convolution_backward_data;
+  using BwdWeights = dnnl::convolution_backward_weights;
+  const auto alg = dnnl::algorithm::convolution_direct;
+  const auto& eng = dnnl_.engine();
+  dnnl::primitive_attr fwd_attr = user_scratchpad_attr();
+  if (relu_) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    fwd_attr.set_post_ops(ops);
+  }
+  const auto attr = user_scratchpad_attr();
+  const auto prop = dnnl::prop_kind::forward_training;
+  fwd_pd_ = bias_ ? Fwd::primitive_desc({prop, alg, src_md_, w_req, bias_md_, dst_req, strides, dilates, pad, pad},
+                                        fwd_attr, eng)
+                  : Fwd::primitive_desc({prop, alg, src_md_, w_req, dst_req, strides, dilates, pad, pad}, fwd_attr, eng);
+  weights_md_ = fwd_pd_.weights_desc();
+  dst_md_ = fwd_pd_.dst_desc();
+  const md w_any = blocked ? any_md(w_dims) : user_weights_md_;
+  bwd_data_pd_ = with_weights<BwdData::primitive_desc>(weights_md_, w_any, [&](const md& w) {
+    return BwdData::primitive_desc({alg, src_md_, w, dst_md_, strides, dilates, pad, pad}, attr, eng, fwd_pd_);
+  });
+  bwd_diff_dst_md_ = dst_md_;
+  if (blocked && !given && is_ref(bwd_data_pd_)) {
+    // A plain src with few channels (the first layer, C = 1) has no blocked
+    // backward-data kernel. That diff_src is rarely wanted (the model input);
+    // when it is, diff_dst is reordered to plain and im2col + gemm runs.
+    const md plain_dst = plain_md(dst_dims);
+    const auto hint = Fwd::primitive_desc({prop, alg, src_md_, user_weights_md_, plain_dst, strides, dilates, pad, pad},
+                                          attr, eng);
+    bwd_data_pd_ = BwdData::primitive_desc({alg, src_md_, user_weights_md_, plain_dst, strides, dilates, pad, pad},
+                                           attr, eng, hint);
+    bwd_diff_dst_md_ = plain_dst;
+    diff_dst_to_plain_ = Reorder(dnnl_, dst_md_, plain_dst);
+  }
+  bwd_weights_md_ = bwd_data_pd_.weights_desc();
+  bwd_weights_pd_ = bias_ ? BwdWeights::primitive_desc(
+                                {alg, src_md_, w_any, bias_md_, dst_md_, strides, dilates, pad, pad}, attr, eng, fwd_pd_)
+                          : BwdWeights::primitive_desc({alg, src_md_, w_any, dst_md_, strides, dilates, pad, pad}, attr,
+                                                       eng, fwd_pd_);
+  diff_weights_md_ = bwd_weights_pd_.diff_weights_desc();
+  if (blocked && (is_ref(fwd_pd_) || is_ref(bwd_data_pd_) || is_ref(bwd_weights_pd_))) return false;
+  fwd_ = Fwd(fwd_pd_);
+  bwd_data_ = BwdData(bwd_data_pd_);
+  bwd_weights_ = BwdWeights(bwd_weights_pd_);
+
+  // Weights live plain (optimizers, checkpoints): reorder them once per
+  // forward into the workspace, where backward-data finds them too.
+  if (weights_md_ != user_weights_md_) weights_to_fwd_ = Reorder(dnnl_, user_weights_md_, weights_md_);
+  if (bwd_weights_md_ != weights_md_ && bwd_weights_md_ != user_weights_md_)
+    weights_to_bwd_ = Reorder(dnnl_, user_weights_md_, bwd_weights_md_);
+  if (diff_weights_md_ != user_weights_md_)
+    diff_weights_to_user_ = Reorder(dnnl_, diff_weights_md_, user_weights_md_);
+  if (relu_) {
+    relu_fwd_pd_ = dnnl::eltwise_forward::primitive_desc(
+        {dnnl::prop_kind::forward_training, dnnl::algorithm::eltwise_relu_use_dst_for_bwd, dst_md_, 0.0f, 0.0f}, attr,
+        eng);
+    relu_bwd_pd_ = dnnl::eltwise_backward::primitive_desc(
+        {dnnl::algorithm::eltwise_relu_use_dst_for_bwd, dst_md_, dst_md_, 0.0f, 0.0f}, attr, eng, relu_fwd_pd_);
+    relu_bwd_ = dnnl::eltwise_backward(relu_bwd_pd_);
+  }
+  return true;
+}
+
+void Conv2d::finish(const sdk::InstanceContext& ctx) {
+  if (weights_to_fwd_) ctx.set_workspace_bytes(static_cast<int64_t>(weights_md_.get_size()));
+  if (dst_md_ != plain_md({g_.n, g_.oc, g_.oh, g_.ow})) {
+    dst_layout_ = dst_md_.data;
+    ctx.set_dst_layout(&dst_layout_);
+  }
 }
 
 void Conv2d::forward(sdk::ForwardContext& ctx) const {
   if (g_.n == 0) return;
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, dnnl_.wrap(src_md_, ctx.src(0).data())},
-      {DNNL_ARG_WEIGHTS, dnnl_.wrap(weights_md_, ctx.param(0).data())},
-      {DNNL_ARG_DST, dnnl_.wrap(dst_md_, ctx.dst().data())}};
+  const float* weights = ctx.param(0).data();
+  if (weights_to_fwd_) {
+    float* reordered = static_cast<float*>(ctx.workspace());
+    weights_to_fwd_.run(dnnl_, "conv2d weights reorder", weights, reordered);
+    weights = reordered;
+  }
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl_.wrap(src_md_, ctx.src(0).data())},
+                                             {DNNL_ARG_WEIGHTS, dnnl_.wrap(weights_md_, weights)},
+                                             {DNNL_ARG_DST, dnnl_.wrap(dst_md_, ctx.dst().data())}};
   if (bias_) args.insert({DNNL_ARG_BIAS, dnnl_.wrap(bias_md_, ctx.param(1).data())});
   dnnl_.run("conv2d forward", fwd_, fwd_pd_.scratchpad_desc(), std::move(args));
 }
 
 void Conv2d::backward(sdk::BackwardContext& ctx) const {
-  const sdk::Tensor diff_src = ctx.diff_src(0);
-  if (diff_src.present() && g_.n > 0) {
-    dnnl_.run("conv2d backward data", bwd_data_, bwd_data_pd_.scratchpad_desc(),
-              {{DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, ctx.diff_dst().data())},
-               {DNNL_ARG_WEIGHTS, dnnl_.wrap(weights_md_, ctx.param(0).data())},
-               {DNNL_ARG_DIFF_SRC, dnnl_.wrap(src_md_, diff_src.data())}});
+  if (g_.n == 0) {
+    backward_weights(ctx, nullptr);
+    return;
   }
-  backward_weights(ctx);
+  // A fused relu: the convolution's own diff_dst is diff_dst where dst > 0.
+  const float* diff_dst = ctx.diff_dst().data();
+  ScratchBuffer masked(relu_ ? dst_md_.get_size() : 0, dnnl_.scratch());
+  if (relu_) {
+    dnnl_.run("conv2d fused relu backward", relu_bwd_, relu_bwd_pd_.scratchpad_desc(),
+              {{DNNL_ARG_DST, dnnl_.wrap(dst_md_, ctx.dst().data())},
+               {DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, diff_dst)},
+               {DNNL_ARG_DIFF_SRC, dnnl_.wrap(dst_md_, masked.floats())}});
+    diff_dst = masked.floats();
+  }
+  backward_data(ctx, diff_dst);
+  backward_weights(ctx, diff_dst);
 }
 
-void Conv2d::backward_weights(sdk::BackwardContext& ctx) const {
-  run_backward_weights(dnnl_,
-                       {"conv2d backward weights", bwd_weights_, bwd_weights_pd_, src_md_, dst_md_,
-                        weights_md_, bias_md_, bias_, g_.n == 0},
-                       ctx);
+void Conv2d::backward_data(sdk::BackwardContext& ctx, const float* diff_dst) const {
+  const sdk::Tensor diff_src = ctx.diff_src(0);
+  if (!diff_src.present()) return;
+  // Weights in backward-data's layout: the forward's reordered copy, the
+  // parameter itself, or (when the two primitives disagree) one more reorder.
+  const float* weights = ctx.param(0).data();
+  ScratchBuffer own(weights_to_bwd_ ? bwd_weights_md_.get_size() : 0, dnnl_.scratch());
+  if (bwd_weights_md_ == weights_md_ && weights_to_fwd_) {
+    weights = static_cast<const float*>(ctx.workspace());
+  } else if (weights_to_bwd_) {
+    weights_to_bwd_.run(dnnl_, "conv2d weights reorder", weights, own.floats());
+    weights = own.floats();
+  }
+  ScratchBuffer plain_diff(diff_dst_to_plain_ ? bwd_diff_dst_md_.get_size() : 0, dnnl_.scratch());
+  if (diff_dst_to_plain_) {
+    diff_dst_to_plain_.run(dnnl_, "conv2d diff_dst reorder", diff_dst, plain_diff.floats());
+    diff_dst = plain_diff.floats();
+  }
+  dnnl_.run("conv2d backward data", bwd_data_, bwd_data_pd_.scratchpad_desc(),
+            {{DNNL_ARG_DIFF_DST, dnnl_.wrap(bwd_diff_dst_md_, diff_dst)},
+             {DNNL_ARG_WEIGHTS, dnnl_.wrap(bwd_weights_md_, weights)},
+             {DNNL_ARG_DIFF_SRC, dnnl_.wrap(src_md_, diff_src.data())}});
+}
+
+void Conv2d::backward_weights(sdk::BackwardContext& ctx, const float* diff_dst) const {
+  const sdk::Tensor dw = ctx.diff_param(0);
+  const sdk::Tensor db = ctx.diff_param(1);
+  const bool want_bias = bias_ && db.present();
+  if (!dw.present() && !want_bias) return;
+  if (g_.n == 0) {  // no samples: the gradients are zeros
+    if (dw.present()) std::fill_n(dw.data(), dw.numel(), 0.0f);
+    if (want_bias) std::fill_n(db.data(), db.numel(), 0.0f);
+    return;
+  }
+  // oneDNN computes diff_weights and diff_bias together; a scratch buffer
+  // stands in for what the caller does not want, or for diff_weights in
+  // oneDNN's layout before the reorder to plain.
+  const bool direct_w = dw.present() && !diff_weights_to_user_;
+  ScratchBuffer w_buf(direct_w ? 0 : diff_weights_md_.get_size(), dnnl_.scratch());
+  ScratchBuffer b_buf(bias_ && !want_bias ? bias_md_.get_size() : 0, dnnl_.scratch());
+  float* dw_ptr = direct_w ? dw.data() : w_buf.floats();
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl_.wrap(src_md_, ctx.src(0).data())},
+                                             {DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, diff_dst)},
+                                             {DNNL_ARG_DIFF_WEIGHTS, dnnl_.wrap(diff_weights_md_, dw_ptr)}};
+  if (bias_) args.insert({DNNL_ARG_DIFF_BIAS, dnnl_.wrap(bias_md_, want_bias ? db.data() : b_buf.floats())});
+  dnnl_.run("conv2d backward weights", bwd_weights_, bwd_weights_pd_.scratchpad_desc(), std::move(args));
+  if (dw.present() && diff_weights_to_user_)
+    diff_weights_to_user_.run(dnnl_, "conv2d diff weights reorder", dw_ptr, dw.data());
 }
 
 }  // namespace plexus::plugins

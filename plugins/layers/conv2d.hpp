@@ -19,7 +19,9 @@ struct Conv2dGeometry {
 struct Conv2d : sdk::OpDefaults {
   static constexpr const char* name = "conv2d";
   static constexpr int32_t kind = PLX_KIND_LAYER;
-  static constexpr uint32_t flags = PLX_OP_SAVES_SRC;  // diff_weights needs src
+  // diff_weights needs src; a fused relu's backward reads dst. Takes and makes
+  // oneDNN's blocked layouts.
+  static constexpr uint32_t flags = PLX_OP_SAVES_SRC | PLX_OP_SAVES_DST | PLX_OP_LAYOUTS;
   static constexpr const char* doc =
       "2-D convolution as PyTorch's nn.Conv2d (cross-correlation): dst[n, o, y, x] = bias[o] + "
       "sum_{j < C/g, ky, kx} src[n, G(o)*C/g + j, y*s - p + ky*d, x*s - p + kx*d] weights[o, j, ky, kx], "
@@ -28,8 +30,8 @@ struct Conv2d : sdk::OpDefaults {
       "Channels are split into `groups` independent groups (C and OC divisible by groups). Gradients: "
       "diff_src is the transposed convolution of diff_dst, diff_weights the correlation of src with diff_dst, "
       "diff_bias = sum over n, y, x of diff_dst. Weights default to he_normal (fan_in = C/groups*K*K), "
-      "bias to zeros.";
-  static constexpr std::array<sdk::Attr, 7> attrs{
+      "bias to zeros. activation=relu fuses dst = max(conv, 0) into the same oneDNN primitive.";
+  static constexpr std::array<sdk::Attr, 8> attrs{
       sdk::Attr::i64("out_channels", 0, "number of output channels OC (> 0, divisible by groups)").required_value(),
       sdk::Attr::i64("kernel", 0, "kernel height and width K (> 0; square kernels only)").required_value(),
       sdk::Attr::i64("stride", 1, "step between output positions, both axes (> 0)"),
@@ -37,6 +39,7 @@ struct Conv2d : sdk::OpDefaults {
       sdk::Attr::i64("dilation", 1, "spacing between kernel taps, PyTorch meaning: 1 = dense (> 0)"),
       sdk::Attr::i64("groups", 1, "channel groups; C and out_channels must be divisible by it (> 0)"),
       sdk::Attr::boolean("bias", true, "add a learned bias; false makes the bias parameter shape [0]"),
+      sdk::Attr::str("activation", "none", "none, or relu: fused into the convolution (one oneDNN primitive)"),
   };
   static constexpr std::array<sdk::Param, 2> params{{
       {"weights", PLX_INIT_HE_NORMAL, 0.0, "[out_channels, C/groups, kernel, kernel]"},
@@ -49,12 +52,27 @@ struct Conv2d : sdk::OpDefaults {
   void backward(sdk::BackwardContext& ctx) const;
 
  private:
-  void backward_weights(sdk::BackwardContext& ctx) const;
+  bool build(const sdk::InstanceContext& ctx, bool blocked);  // false: a reference kernel
+  void finish(const sdk::InstanceContext& ctx);
+  void backward_data(sdk::BackwardContext& ctx, const float* diff_dst) const;
+  void backward_weights(sdk::BackwardContext& ctx, const float* diff_dst) const;
 
   Dnnl dnnl_;
   Conv2dGeometry g_;
   bool bias_;
-  dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
+  bool relu_;
+  // src_md_ is the layout src arrives in; dst_md_ the one oneDNN chose for dst.
+  // user_weights_md_ is the parameter as stored (plain); weights_md_ what the
+  // forward primitive wants, bwd_weights_md_ what backward-data wants and
+  // diff_weights_md_ what backward-weights writes.
+  dnnl::memory::desc src_md_, user_weights_md_, weights_md_, bwd_weights_md_, diff_weights_md_, bias_md_, dst_md_;
+  dnnl::memory::desc bwd_diff_dst_md_;  // dst_md_, or plain when backward-data runs on plain data
+  Reorder diff_dst_to_plain_;
+  dnnl_memory_desc_t dst_layout_{};  // handed to the runtime when dst is blocked
+  Reorder weights_to_fwd_, weights_to_bwd_, diff_weights_to_user_;
+  dnnl::eltwise_forward::primitive_desc relu_fwd_pd_;  // only a hint for relu_bwd_pd_
+  dnnl::eltwise_backward::primitive_desc relu_bwd_pd_;
+  dnnl::eltwise_backward relu_bwd_;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
   dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;

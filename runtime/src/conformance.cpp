@@ -137,18 +137,20 @@ CheckResult op_forward_backward(const OpKernel& k) {
       params.push_back(Tensor::zeros(s));
       fill_wave(params.back(), 1.1);
       for (float& v : params.back().span()) v *= 0.5f;
-      diff_params.push_back(Tensor::zeros(s));
+      // State parameters (running statistics) take no gradient.
+      diff_params.push_back(k.param_is_state(static_cast<uint32_t>(diff_params.size())) ? Tensor() : Tensor::zeros(s));
     }
     auto inst = k.create("conformance", attrs, p.inputs);
-    const Tensor dst = inst->forward(src, params, /*training=*/true);
+    Tensor workspace;
+    const Tensor dst = inst->forward(src, params, /*training=*/true, /*seed=*/1, &workspace);
     if (!finite(dst)) return {name, false, "forward on " + shape_text + " wrote a non-finite value"};
     const Tensor diff_dst = Tensor::full(dst.shape(), 1.0f);
-    inst->backward(src, params, dst, diff_dst, diff_src, diff_params);
+    inst->backward(src, params, dst, diff_dst, diff_src, diff_params, workspace);
     for (size_t i = 0; i < diff_src.size(); ++i)
       if (!finite(diff_src[i]))
         return {name, false, "backward on " + shape_text + " wrote a non-finite diff_src[" + std::to_string(i) + "]"};
     for (size_t i = 0; i < diff_params.size(); ++i)
-      if (!finite(diff_params[i]))
+      if (diff_params[i].defined() && !finite(diff_params[i]))
         return {name, false, "backward on " + shape_text + " wrote a non-finite gradient of parameter '" +
                                  d.params[i].name + "'"};
     return {name, true, "inputs " + shape_text + " -> dst " + dst.shape().str() + ": dst and gradients finite"};

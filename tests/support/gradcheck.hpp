@@ -54,8 +54,11 @@ struct OpCase {
   std::vector<Shape> inputs = {};
   RefForward reference = {};
   Filler fill = {};
+  Filler param_fill = {};  // fills parameter j (index = j); the default is U(-1, 1)
   std::vector<size_t> discrete_inputs = {};
   uint32_t seed = 42;
+  bool training = true;    // the mode forward runs in
+  uint64_t call_seed = 7;  // ForwardContext::seed() of every forward call
   double ref_tol = 1e-5;   // (c), relative to the largest reference magnitude (at least 1)
   double fd_tol = 1e-2;    // (b), |analytic - numeric| <= fd_tol * (1 + |numeric|)
   double fd_step = 1e-2;   // (b), f32 central-difference step
@@ -124,25 +127,30 @@ inline void check_op(const OpCase& c) {
   }
   for (const Shape& s : inst->shapes().params) {
     params.push_back(Tensor::empty(s));
-    fill_uniform(params.back().span(), rng);
+    c.param_fill ? c.param_fill(params.size() - 1, params.back().span(), rng) : fill_uniform(params.back().span(), rng);
   }
   auto discrete = [&](size_t i) {
     return std::find(c.discrete_inputs.begin(), c.discrete_inputs.end(), i) != c.discrete_inputs.end();
   };
 
   // (a) forward and backward through the plugin.
-  const Tensor dst = inst->forward(src, params, /*training=*/true);
+  Tensor workspace;  // what the op keeps from forward for backward (ABI 1.1), if anything
+  const Tensor dst = inst->forward(src, params, c.training, c.call_seed, &workspace);
   Tensor r = Tensor::empty(dst.shape());
   fill_uniform(r.span(), rng);
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::vector<Tensor> diff_src(src.size()), diff_params(params.size());
   for (size_t i = 0; i < src.size(); ++i)
     if (!discrete(i)) diff_src[i] = Tensor::full(src[i].shape(), nan);
-  for (size_t j = 0; j < params.size(); ++j) diff_params[j] = Tensor::full(params[j].shape(), nan);
+  // State parameters (running statistics) take no gradient: backward sees them absent.
+  auto is_state = [&](size_t j) { return kernel.param_is_state(static_cast<uint32_t>(j)); };
+  for (size_t j = 0; j < params.size(); ++j)
+    if (!is_state(j)) diff_params[j] = Tensor::full(params[j].shape(), nan);
   const uint32_t flags = kernel.desc().flags;
   std::vector<Tensor> saved_src(src.size());
   if (flags & PLX_OP_SAVES_SRC) saved_src = src;
-  inst->backward(saved_src, params, (flags & PLX_OP_SAVES_DST) ? dst : Tensor(), r, diff_src, diff_params);
+  inst->backward(saved_src, params, (flags & PLX_OP_SAVES_DST) ? dst : Tensor(), r, diff_src, diff_params,
+                 workspace);
 
   // Every differentiable tensor with its analytic gradient, by name.
   struct Wrt {
@@ -156,11 +164,12 @@ inline void check_op(const OpCase& c) {
     if (!discrete(i)) wrt.push_back({std::string("diff_src(") + kernel.desc().inputs[i] + ")", src[i], diff_src[i],
                                      false, i});
   for (size_t j = 0; j < params.size(); ++j)
-    wrt.push_back({std::string("diff_") + kernel.desc().params[j].name, params[j], diff_params[j], true, j});
+    if (!is_state(j))
+      wrt.push_back({std::string("diff_") + kernel.desc().params[j].name, params[j], diff_params[j], true, j});
 
   // (b) against finite differences of the f32 op.
   const auto objective_f32 = [&] {
-    const Tensor d = inst->forward(src, params, true);
+    const Tensor d = inst->forward(src, params, c.training, c.call_seed);
     double j = 0;
     for (int64_t k = 0; k < d.numel(); ++k) j += static_cast<double>(d.data()[k]) * r.data()[k];
     return j;

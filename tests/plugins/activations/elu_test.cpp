@@ -49,7 +49,7 @@ TEST(Elu, SmoothAtZeroWithUnitAlpha) {
 TEST(Elu, DeclaresWhatBackwardReads) {
   const OpKernel& k = builtin_registry().op("elu");
   EXPECT_EQ(k.kind(), PLX_KIND_ACTIVATION);
-  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_DST});
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_DST | PLX_OP_LAYOUTS});
   ASSERT_EQ(k.desc().attr_count, 1u);
   EXPECT_STREQ(k.desc().attrs[0].name, "alpha");
   EXPECT_EQ(k.desc().attrs[0].default_value.as.f64, 1.0);

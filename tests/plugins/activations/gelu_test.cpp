@@ -72,7 +72,7 @@ TEST(Gelu, VariantsAreDistinct) {
 TEST(Gelu, DeclaresWhatBackwardReads) {
   const OpKernel& k = builtin_registry().op("gelu");
   EXPECT_EQ(k.kind(), PLX_KIND_ACTIVATION);
-  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC});
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC | PLX_OP_LAYOUTS});
   ASSERT_EQ(k.desc().attr_count, 1u);
   EXPECT_STREQ(k.desc().attrs[0].name, "approximate");
   EXPECT_STREQ(k.desc().attrs[0].default_value.as.str, "none");

@@ -40,7 +40,7 @@ TEST(LeakyRelu, GradcheckAndReference) {
 TEST(LeakyRelu, DefaultSlopeIsPyTorchs) {
   const OpKernel& k = builtin_registry().op("leaky_relu");
   EXPECT_EQ(k.kind(), PLX_KIND_ACTIVATION);
-  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC});
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC | PLX_OP_LAYOUTS});
   ASSERT_EQ(k.desc().attr_count, 1u);
   EXPECT_STREQ(k.desc().attrs[0].name, "negative_slope");
   EXPECT_EQ(k.desc().attrs[0].default_value.as.f64, 0.01);

@@ -31,7 +31,7 @@ TEST(Tanh, DeclaresWhatBackwardReads) {
   const OpKernel& k = builtin_registry().op("tanh");
   EXPECT_EQ(k.kind(), PLX_KIND_ACTIVATION);
   EXPECT_EQ(k.desc().metric, nullptr);
-  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_DST});
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_DST | PLX_OP_LAYOUTS});
   const Shape in[] = {Shape{4, 3, 2}};
   EXPECT_EQ(k.infer("act", k.resolve_attrs({}, "act"), in).dst, (Shape{4, 3, 2}));
 }

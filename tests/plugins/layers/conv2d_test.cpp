@@ -1,6 +1,8 @@
 // conv2d: gradients, naive reference, shapes, fans and errors.
 #include "support/gradcheck.hpp"
 
+#include <plexus/layout.hpp>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -83,6 +85,26 @@ TEST(Conv2d, GradcheckAndReference) {
   for (const OpCase& c : cases) check_op(c);
 }
 
+// activation=relu: the same cases through the fused post-op, against
+// max(conv, 0) in double. Inputs are shifted so some outputs sit near zero.
+TEST(Conv2d, FusedReluGradcheckAndReference) {
+  const Conv cases[] = {{.out_channels = 4, .kernel = 3, .padding = 1},
+                        {.out_channels = 3, .kernel = 3, .stride = 2, .padding = 1, .groups = 1, .bias = false},
+                        {.out_channels = 4, .kernel = 3, .padding = 2, .dilation = 2, .groups = 2}};
+  const Shape shapes[] = {{2, 3, 7, 5}, {1, 2, 7, 5}, {1, 4, 7, 7}};
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    OpCase c = conv_case(shapes[i], cases[i]);
+    c.attrs["activation"] = AttrValue(std::string("relu"));
+    c.fd_step = 1e-3;  // a smaller step crosses fewer relu kinks (outputs near 0)
+    c.reference = [conv = cases[i]](const RefArgs& a) {
+      std::vector<double> d = conv2d_ref(conv, a);
+      for (double& v : d) v = std::max(v, 0.0);
+      return d;
+    };
+    check_op(c);
+  }
+}
+
 // All-ones 3x3 src and kernel, padding 1: each output counts its in-bounds taps.
 TEST(Conv2d, KnownValues) {
   const OpKernel& k = builtin_registry().op("conv2d");
@@ -99,7 +121,7 @@ TEST(Conv2d, KnownValues) {
 TEST(Conv2d, InfersShapesAndFans) {
   const OpKernel& k = builtin_registry().op("conv2d");
   EXPECT_EQ(k.kind(), PLX_KIND_LAYER);
-  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC});
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC | PLX_OP_SAVES_DST | PLX_OP_LAYOUTS});
   EXPECT_EQ(k.desc().params[0].default_init, PLX_INIT_HE_NORMAL);
   EXPECT_EQ(k.desc().params[1].default_init, PLX_INIT_ZEROS);
   const Shape in[] = {Shape{8, 6, 32, 17}};
@@ -163,6 +185,89 @@ TEST(Conv2d, BadRankAndAttributesAreErrors) {
     FAIL() << "expected plexus::Error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("kernel"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace plexus::test
+
+namespace plexus::test {
+namespace {
+
+// One conv2d with and without blocked layouts (the oneDNN-chosen dst and
+// weights layouts, src as given): same dst and gradients within f32 rounding.
+struct LayoutRun {
+  Tensor dst, diff_src, diff_weights, diff_bias;
+  bool dst_blocked = false;
+};
+
+LayoutRun run_conv(const Shape& in, const AttrMap& attrs, bool layouts, bool blocked_src) {
+  const OpKernel& k = builtin_registry().op("conv2d");
+  const ResolvedAttrs ra = k.resolve_attrs(attrs, "c");
+  const Shape shapes[] = {in};
+  std::shared_ptr<const Layout> src_layout;
+  if (blocked_src) {  // what a previous blocked conv would hand over
+    // (a 1x1 conv from one channel: oneDNN makes its dst channel-blocked)
+    const Shape one[] = {Shape{in[0], 1, in[2], in[3]}};
+    auto probe = k.create("probe", k.resolve_attrs({{"out_channels", AttrValue(in[1])}, {"kernel", AttrValue(int64_t{1})}}, "p"),
+                          one, {}, true);
+    src_layout = probe->dst_layout();
+  }
+  const std::shared_ptr<const Layout> layouts_in[] = {src_layout};
+  auto inst = k.create("c", ra, shapes, layouts_in, layouts);
+  Tape tape;
+  Value x = tape.leaf(random_tensor(in, 1), true);
+  Value xin = to_layout(tape, x, inst->src_layouts()[0]);
+  Value w = tape.leaf(random_tensor(inst->shapes().params[0], 2), true);
+  Value b = tape.leaf(random_tensor(inst->shapes().params[1], 3), true);
+  const Value src[] = {xin}, params[] = {w, b};
+  Value y = apply(tape, inst, src, params, true);
+  LayoutRun r;
+  r.dst_blocked = y.data().blocked();
+  Value yp = to_plain(tape, y);
+  tape.backward(yp, random_tensor(yp.data().shape(), 4));
+  r.dst = yp.data();
+  r.diff_src = tape.grad(x);
+  r.diff_weights = tape.grad(w);
+  r.diff_bias = tape.grad(b);
+  return r;
+}
+
+void expect_near_all(const Tensor& a, const Tensor& b, const char* what) {
+  ASSERT_EQ(a.shape(), b.shape()) << what;
+  double scale = 1e-6;
+  for (float v : b.span()) scale = std::max(scale, static_cast<double>(std::abs(v)));
+  for (int64_t i = 0; i < a.numel(); ++i)
+    ASSERT_NEAR(a.data()[i], b.data()[i], 1e-5 * scale) << what << "[" << i << "]";
+}
+
+TEST(Conv2d, BlockedLayoutsGiveThePlainResults) {
+  struct Case {
+    Shape in;
+    AttrMap attrs;
+    bool blocked_src;
+    bool stays_blocked = true;  // false: oneDNN 2.6 has no optimized kernel, the op takes plain data
+  };
+  auto attrs = [](int64_t oc, int64_t k, int64_t pad, std::string act) {
+    return AttrMap{{"out_channels", AttrValue(oc)}, {"kernel", AttrValue(k)}, {"padding", AttrValue(pad)},
+                   {"activation", AttrValue(act)}};
+  };
+  const Case cases[] = {{{4, 1, 12, 12}, attrs(6, 5, 2, "none"), false},
+                        {{4, 1, 12, 12}, attrs(6, 5, 2, "relu"), false},
+                        {{3, 6, 9, 9}, attrs(16, 5, 0, "none"), true, false},  // 6 channels: no blocked diff_weights kernel
+                        {{3, 16, 9, 9}, attrs(16, 5, 0, "relu"), true},
+                        {{2, 16, 7, 7}, attrs(32, 3, 1, "none"), true},
+                        {{1, 16, 7, 7}, attrs(16, 3, 1, "relu"), true}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.in.str() + " " + c.attrs.at("activation").str() + (c.blocked_src ? " blocked src" : ""));
+    const LayoutRun plain = run_conv(c.in, c.attrs, false, false);
+    const LayoutRun blocked = run_conv(c.in, c.attrs, true, c.blocked_src);
+    EXPECT_FALSE(plain.dst_blocked);
+    EXPECT_EQ(blocked.dst_blocked, c.stays_blocked);
+    expect_near_all(blocked.dst, plain.dst, "dst");
+    expect_near_all(blocked.diff_src, plain.diff_src, "diff_src");
+    expect_near_all(blocked.diff_weights, plain.diff_weights, "diff_weights");
+    expect_near_all(blocked.diff_bias, plain.diff_bias, "diff_bias");
   }
 }
 
