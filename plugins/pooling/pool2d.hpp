@@ -1,17 +1,28 @@
 // Shared geometry of the 2-D pooling kernels (max_pool2d, avg_pool2d): the
-// attributes they both declare, their validation, and the window of one
-// output cell. Header-only; compiled into the pooling plugin.
+// attributes they both declare, their validation, the src layouts they take,
+// the window of one output cell and the loop over planes. Header-only;
+// compiled into the pooling plugin.
 //
-//   const Pool2d g = Pool2d::from("max_pool2d", node, src_shape, attrs);
-//   const Window win = g.window(oh, ow);   // in-bounds rows [h0, h1), cols [w0, w1)
+//   Pool2d g = Pool2d::from("max_pool2d", node, src_shape, attrs);
+//   adopt_src_layout("max_pool2d", ctx, g, dst_md_);  // g.b: 1 plain, 8 nChw8c, 16 nChw16c
+//   const Window win = g.window(oh, ow);        // in-bounds rows [h0, h1), cols [w0, w1)
+//   for_each_plane(g, [&](int64_t pl) { ... });  // (n, channel block) planes, OpenMP
+//
+// Layouts: plain NCHW is the channel-blocked layout with block b = 1, so one
+// loop nest serves all three. A plane is one (n, channel block); its pixel
+// (h, w) holds b consecutive floats, one per channel of the block ("lanes"):
+//   src[(((n * CB + cb) * H + h) * W + w) * b + lane],  CB = ceil(C / b).
 #ifndef PLEXUS_PLUGINS_POOLING_POOL2D_HPP
 #define PLEXUS_PLUGINS_POOLING_POOL2D_HPP
 
 #include <plexus/sdk/plugin.hpp>
 
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace plexus::plugins {
 
@@ -29,16 +40,22 @@ struct Window {
   int64_t count() const { return (h1 - h0) * (w1 - w0); }
 };
 
-/// Shapes and window parameters of one pooling node (src [N, C, H, W], floor mode).
+/// Shapes, window parameters and channel block of one pooling node (src [N, C, H, W], floor mode).
 struct Pool2d {
   int64_t n = 0, c = 0, h = 0, w = 0;  // src
   int64_t k = 1, s = 1, p = 0;         // kernel, stride, padding
   int64_t oh = 0, ow = 0;              // dst spatial size
+  int64_t b = 1;                       // channel block (lanes per pixel): 1 = plain NCHW
 
-  int64_t planes() const { return n * c; }
-  int64_t src_plane() const { return h * w; }
-  int64_t dst_plane() const { return oh * ow; }
+  int64_t blocks() const { return (c + b - 1) / b; }  // CB
+  int64_t planes() const { return n * blocks(); }
+  int64_t src_plane() const { return h * w * b; }     // floats per plane
+  int64_t dst_plane() const { return oh * ow * b; }
   sdk::Shape dst_shape() const { return sdk::Shape{n, c, oh, ow}; }
+
+  /// Lanes of plane `pl` that hold real channels; the rest are padding
+  /// (C not a multiple of b), which the layout requires to stay zero.
+  int64_t valid_lanes(int64_t pl) const { return std::min(b, c - (pl % blocks()) * b); }
 
   /// The window of output cell (y, x), clipped to the input. With
   /// p <= k / 2 and floor mode it is never empty.
@@ -53,7 +70,7 @@ struct Pool2d {
       throw sdk::Error(PLX_E_INVALID, "node '" + std::string(node) + "': " + op + " " + what);
     };
     const auto num = [](int64_t v) { return std::to_string(v); };
-    if (src.ndim() != 4) fail("needs src of rank 4 [N, C, H, W] (plain NCHW), got " + src.str());
+    if (src.ndim() != 4) fail("needs src of rank 4 [N, C, H, W], got " + src.str());
     Pool2d g;
     g.n = src[0], g.c = src[1], g.h = src[2], g.w = src[3];
     g.k = attrs.i64("kernel");
@@ -75,8 +92,75 @@ struct Pool2d {
   }
 };
 
+/// oneDNN's descriptor of an f32 [N, C, H, W] tensor in channel block `b`
+/// (1: nchw, 8: nChw8c, 16: nChw16c).
+inline dnnl::memory::desc blocked_md(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b) {
+  using tag = dnnl::memory::format_tag;
+  const tag t = b == 16 ? tag::nChw16c : b == 8 ? tag::nChw8c : tag::nchw;
+  return dnnl::memory::desc({n, c, h, w}, dnnl::memory::data_type::f32, t);
+}
+
+/// The channel block of the layout src arrives in: 1 for plain, 8 for
+/// nChw8c, 16 for nChw16c. Anything else is PLX_E_UNSUPPORTED, and so is a
+/// blocked src when layouts are disabled (dst must then be plain, which our
+/// loops do not write from blocked src): the runtime retries with plain src.
+inline int64_t channel_block(const char* op, const sdk::InstanceContext& ctx, const Pool2d& g) {
+  const void* layout = ctx.src_layout(0);
+  if (layout == nullptr) return 1;
+  const dnnl::memory::desc given(*static_cast<const dnnl_memory_desc_t*>(layout));
+  for (int64_t b : {1, 8, 16}) {
+    if (!(given == blocked_md(g.n, g.c, g.h, g.w, b))) continue;
+    if (b > 1 && !ctx.layouts_enabled())
+      throw sdk::Error(PLX_E_UNSUPPORTED, std::string("node '") + ctx.node_name() + "': " + op +
+                                              " writes dst in src's blocked layout, but layouts are disabled");
+    if (b > 1 && g.h * g.w > INT32_MAX)  // the blocked loops index a plane's pixels with int32
+      throw sdk::Error(PLX_E_UNSUPPORTED, std::string("node '") + ctx.node_name() + "': " + op +
+                                              " takes blocked planes of fewer than 2^31 pixels");
+    return b;
+  }
+  throw sdk::Error(PLX_E_UNSUPPORTED, std::string("node '") + ctx.node_name() + "': " + op +
+                                          " takes src as plain NCHW, nChw8c or nChw16c, got another layout");
+}
+
+/// Sets g.b from src's layout and, for a blocked src, makes dst the same
+/// layout. `dst_md` belongs to the instance: the runtime reads it through a
+/// pointer for as long as the instance lives.
+inline void adopt_src_layout(const char* op, const sdk::InstanceContext& ctx, Pool2d& g, dnnl_memory_desc_t& dst_md) {
+  g.b = channel_block(op, ctx, g);
+  if (g.b == 1) return;
+  dst_md = blocked_md(g.n, g.c, g.oh, g.ow, g.b).data;
+  ctx.set_dst_layout(&dst_md);
+}
+
+/// Calls f(std::integral_constant<int, B>{}) for the channel block b, so a
+/// kernel's loop over the B lanes of a pixel has a compile-time trip count
+/// (it vectorizes for 8 and 16, and disappears for plain).
+template <class F>
+void with_block(int64_t b, F&& f) {
+  if (b == 16) f(std::integral_constant<int, 16>{});
+  else if (b == 8) f(std::integral_constant<int, 8>{});
+  else f(std::integral_constant<int, 1>{});
+}
+
+/// Sets the padded lanes (channels >= C) of every pixel of one plane to zero.
+inline void zero_padded_lanes(const Pool2d& g, int64_t pl, float* plane, int64_t pixels) {
+  const int64_t valid = g.valid_lanes(pl);
+  if (valid == g.b) return;
+  for (int64_t i = 0; i < pixels; ++i) std::fill(plane + i * g.b + valid, plane + (i + 1) * g.b, 0.0f);
+}
+
 /// Below this many window reads a call stays on the calling thread.
 inline constexpr int64_t kPoolParallelWork = int64_t{1} << 15;
+
+/// Runs f(pl) for every (n, channel block) plane, split over the OpenMP team
+/// (whose size the runtime sets per call) when the call is big enough.
+template <class F>
+void for_each_plane(const Pool2d& g, F&& f) {
+  const int64_t planes = g.planes();
+  const bool parallel = planes * g.dst_plane() * g.k * g.k >= kPoolParallelWork;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t pl = 0; pl < planes; ++pl) f(pl);
+}
 
 }  // namespace plexus::plugins
 

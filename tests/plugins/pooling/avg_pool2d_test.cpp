@@ -91,7 +91,7 @@ TEST(AvgPool2d, ForwardMatchesOneDnn) {
 TEST(AvgPool2d, InfersShapesAndDeclaration) {
   const OpKernel& k = builtin_registry().op("avg_pool2d");
   EXPECT_EQ(k.kind(), PLX_KIND_LAYER);
-  EXPECT_EQ(k.desc().flags, 0u);  // backward reads only diff_dst
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_LAYOUTS});  // backward reads only diff_dst
   ASSERT_EQ(k.desc().attr_count, 4u);
   EXPECT_STREQ(k.desc().attrs[3].name, "count_include_pad");
   EXPECT_EQ(k.desc().attrs[3].default_value.as.boolean, 1);

@@ -142,7 +142,7 @@ TEST(MaxPool2d, ForwardMatchesOneDnnExactly) {
 TEST(MaxPool2d, InfersShapesAndDeclaration) {
   const OpKernel& k = builtin_registry().op("max_pool2d");
   EXPECT_EQ(k.kind(), PLX_KIND_LAYER);
-  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC});
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC | PLX_OP_LAYOUTS});
   EXPECT_EQ(k.desc().param_count, 0u);
   ASSERT_EQ(k.desc().attr_count, 3u);
   EXPECT_STREQ(k.desc().attrs[0].name, "kernel");

@@ -1,0 +1,341 @@
+// max_pool2d and avg_pool2d on oneDNN's channel-blocked layouts (nChw8c,
+// nChw16c), run through the tape as the runtime runs them: the same bits as
+// in plain layout, padded channels zero, agreement with oneDNN's own pooling
+// on the same layout, and the fallback to plain when a layout is refused.
+#include "pool2d_ref.hpp"
+
+#include <plexus/layout.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace plexus::test {
+namespace {
+
+using tag = dnnl::memory::format_tag;
+using LayoutPtr = std::shared_ptr<const Layout>;
+
+/// One kernel configuration: which op, and avg_pool2d's divisor.
+struct PoolOp {
+  const char* op;
+  PoolKind kind;
+  AttrMap attrs(const PoolGeom& g) const {
+    AttrMap a = g.attrs();
+    if (kind != PoolKind::kMax) a["count_include_pad"] = AttrValue(kind == PoolKind::kAvgIncludePad);
+    return a;
+  }
+  std::string str() const {
+    return kind == PoolKind::kMax ? "max_pool2d" : kind == PoolKind::kAvgIncludePad ? "avg_pool2d(include_pad)"
+                                                                                     : "avg_pool2d(exclude_pad)";
+  }
+};
+constexpr PoolOp kOps[] = {{"max_pool2d", PoolKind::kMax},
+                           {"avg_pool2d", PoolKind::kAvgIncludePad},
+                           {"avg_pool2d", PoolKind::kAvgExcludePad}};
+
+struct Case {
+  Shape src;
+  PoolGeom g;
+  std::string str() const {
+    return src.str() + " kernel " + std::to_string(g.kernel) + " stride " + std::to_string(g.eff_stride()) +
+           " padding " + std::to_string(g.padding);
+  }
+  Shape dst() const { return {src[0], src[1], g.out(src[2]), g.out(src[3])}; }
+};
+
+/// Hand-picked cases (C not a multiple of the block, odd H/W, stride != kernel,
+/// padding, batch 1, a size that takes the OpenMP path) plus seeded random ones.
+std::vector<Case> cases() {
+  std::vector<Case> cs = {
+      {{1, 6, 7, 5}, {.kernel = 2}},
+      {{2, 13, 9, 11}, {.kernel = 3, .stride = 2, .padding = 1}},
+      {{1, 13, 8, 8}, {.kernel = 3, .stride = 1, .padding = 1}},
+      {{3, 16, 5, 7}, {.kernel = 2, .stride = 1}},
+      {{2, 24, 12, 10}, {.kernel = 3, .stride = 3, .padding = 1}},
+      {{1, 3, 1, 1}, {.kernel = 1}},
+      {{1, 8, 6, 6}, {.kernel = 2, .stride = 1, .padding = 1}},
+      {{2, 40, 33, 31}, {.kernel = 3, .stride = 2, .padding = 1}},
+  };
+  std::mt19937 rng(2024);
+  const auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  while (cs.size() < 24) {
+    PoolGeom g{.kernel = pick(1, 4), .stride = pick(0, 3)};
+    g.padding = pick(0, g.kernel / 2);
+    const Shape s{pick(1, 3), pick(1, 20), pick(1, 12), pick(1, 12)};
+    if (s[2] + 2 * g.padding >= g.kernel && s[3] + 2 * g.padding >= g.kernel) cs.push_back({s, g});
+  }
+  return cs;
+}
+
+/// The interned layout `t` of `s` (nullptr for nchw).
+LayoutPtr layout_of(const Shape& s, tag t) {
+  const dnnl::memory::desc md({s[0], s[1], s[2], s[3]}, dnnl::memory::data_type::f32, t);
+  return Layout::intern(&md.data, s);
+}
+
+int64_t block_of(tag t) { return t == tag::nChw16c ? 16 : 8; }
+
+/// Calls f(value) for every float of a channel-blocked buffer that is a
+/// padded channel (c >= C).
+template <class F>
+void for_padding(Tensor& t, int64_t b, F&& f) {
+  const int64_t c = t.shape()[1], pixels = t.shape()[2] * t.shape()[3], blocks = (c + b - 1) / b;
+  for (int64_t i = 0; i < t.storage_numel(); ++i)
+    if ((i / (b * pixels)) % blocks * b + i % b >= c) f(t.data()[i]);
+}
+
+/// Padded channels of `t` that are not +0.0.
+int64_t nonzero_padding(Tensor t, int64_t b) {
+  int64_t bad = 0;
+  for_padding(t, b, [&](float v) { bad += !(v == 0.0f && !std::signbit(v)); });
+  return bad;
+}
+
+/// `t` (plain) in `layout`, its padded channels set to NaN: the op must
+/// neither read them into real channels nor let them reach its outputs.
+Tensor poisoned(const Tensor& t, const LayoutPtr& layout, int64_t b) {
+  Tensor out = to_layout(t, layout).clone();
+  for_padding(out, b, [](float& v) { v = std::nanf(""); });
+  return out;
+}
+
+/// Values in {-1, 0, 1} and about 3% NaN: windows full of ties and NaNs,
+/// where max pooling's choice of cell is visible in the gradient.
+Tensor ties_and_nans(const Shape& s, uint64_t seed) {
+  Tensor t = random_tensor(s, seed);
+  for (float& v : t.span()) v = std::abs(v) > 6.5f ? std::nanf("") : std::clamp(std::round(v / 3.0f), -1.0f, 1.0f);
+  return t;
+}
+
+struct TapeRun {
+  std::shared_ptr<OpInstance> inst;
+  Tensor dst, diff_src;  // in the layouts the run produced
+};
+
+/// Forward of `op` on x (given in whatever layout it has) and backward from
+/// diff_dst(dst's layout) (in that layout, as the runtime hands it), through
+/// the tape. The instance is created for `src_layout`, with `layouts` as given.
+TapeRun run_on_tape(const PoolOp& op, const PoolGeom& g, const Tensor& x, const LayoutPtr& src_layout, bool layouts,
+                    const std::function<Tensor(const LayoutPtr&)>& diff_dst) {
+  const OpKernel& k = builtin_registry().op(op.op);
+  const Shape in[] = {x.shape()};
+  const LayoutPtr in_layouts[] = {src_layout};
+  TapeRun r;
+  r.inst = k.create("pool", k.resolve_attrs(op.attrs(g), "pool"), in, in_layouts, layouts);
+  Tape tape;
+  const Value src[] = {tape.leaf(x, /*requires_grad=*/true)};
+  const Value y = apply(tape, r.inst, src, {}, /*training=*/true);
+  tape.backward(y, diff_dst(y.data().layout()));
+  r.dst = y.data();
+  r.diff_src = src[0].grad();
+  return r;
+}
+
+/// Runs `op` on `x` plain and in layout `t`; expects the same bits and zero padding.
+void expect_same_bits_as_plain(const PoolOp& op, const Case& c, tag t, const Tensor& x) {
+  const Tensor dd = random_tensor(c.dst(), 8);
+  const auto blocked = layout_of(c.src, t), dst_blocked = layout_of(c.dst(), t);
+  const int64_t b = block_of(t);
+  const TapeRun plain = run_on_tape(op, c.g, x, nullptr, true, [&](const auto&) { return dd; });
+  const TapeRun run = run_on_tape(op, c.g, poisoned(x, blocked, b), blocked, true,
+                                  [&](const auto& l) { return poisoned(dd, l, b); });
+  ASSERT_EQ(plain.inst->dst_layout(), nullptr);
+  ASSERT_EQ(run.inst->src_layouts()[0], blocked);
+  ASSERT_EQ(run.inst->dst_layout(), dst_blocked) << "dst should take src's layout";
+  ASSERT_EQ(run.dst.layout(), dst_blocked);
+  ASSERT_EQ(run.diff_src.layout(), blocked);
+  EXPECT_TRUE(same_bits(to_plain(run.dst), plain.dst));
+  EXPECT_TRUE(same_bits(to_plain(run.diff_src), plain.diff_src));
+  EXPECT_EQ(nonzero_padding(run.dst, b), 0) << "dst padding";
+  EXPECT_EQ(nonzero_padding(run.diff_src, b), 0) << "diff_src padding";
+}
+
+// Blocked src gives blocked dst and diff_src whose values are bit-for-bit the
+// plain-layout results (each element sums or compares in the same order, and
+// max pooling's ties and NaNs pick the same cell), with the padded channels
+// zero even when the inputs' padding holds NaN.
+TEST(BlockedPool2d, SameBitsAsPlainLayout) {
+  for (const Case& c : cases())
+    for (const PoolOp& op : kOps)
+      for (tag t : {tag::nChw8c, tag::nChw16c}) {
+        SCOPED_TRACE(op.str() + " " + c.str() + (t == tag::nChw8c ? " nChw8c" : " nChw16c"));
+        expect_same_bits_as_plain(op, c, t, random_tensor(c.src, 7));
+        SCOPED_TRACE("ties and NaNs");
+        expect_same_bits_as_plain(op, c, t, ties_and_nans(c.src, 7));
+      }
+}
+
+/// oneDNN's pooling primitive on buffers in layout `t`: forward in inference
+/// or training mode (keeping max pooling's workspace), then backward.
+class DnnlPooling {
+ public:
+  DnnlPooling(PoolKind kind, const Case& c, tag t)
+      : src_md_({c.src[0], c.src[1], c.src[2], c.src[3]}, dnnl::memory::data_type::f32, t),
+        dst_md_({c.src[0], c.src[1], c.g.out(c.src[2]), c.g.out(c.src[3])}, dnnl::memory::data_type::f32, t),
+        alg_(kind == PoolKind::kMax             ? dnnl::algorithm::pooling_max
+             : kind == PoolKind::kAvgIncludePad ? dnnl::algorithm::pooling_avg_include_padding
+                                                : dnnl::algorithm::pooling_avg_exclude_padding),
+        strides_{c.g.eff_stride(), c.g.eff_stride()},
+        kernel_{c.g.kernel, c.g.kernel},
+        pad_{c.g.padding, c.g.padding} {}
+
+  std::vector<float> forward(std::vector<float> src, bool training) {
+    const auto prop = training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+    fwd_ = dnnl::pooling_forward::primitive_desc(
+        dnnl::pooling_forward::desc(prop, alg_, src_md_, dst_md_, strides_, kernel_, pad_, pad_), eng_);
+    std::vector<float> dst(dst_md_.get_size() / sizeof(float));
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src_md_, eng_, src.data())},
+                                               {DNNL_ARG_DST, dnnl::memory(dst_md_, eng_, dst.data())}};
+    if (fwd_.workspace_desc().get_size() > 0) {
+      workspace_ = dnnl::memory(fwd_.workspace_desc(), eng_);
+      args[DNNL_ARG_WORKSPACE] = workspace_;
+    }
+    dnnl::pooling_forward(fwd_).execute(strm_, args);
+    strm_.wait();
+    return dst;
+  }
+
+  /// After a training forward (max pooling reads its workspace).
+  std::vector<float> backward(std::vector<float> diff_dst) {
+    const dnnl::pooling_backward::primitive_desc pd(
+        dnnl::pooling_backward::desc(alg_, src_md_, dst_md_, strides_, kernel_, pad_, pad_), eng_, fwd_);
+    std::vector<float> diff_src(src_md_.get_size() / sizeof(float));
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DIFF_DST, dnnl::memory(dst_md_, eng_, diff_dst.data())},
+                                               {DNNL_ARG_DIFF_SRC, dnnl::memory(src_md_, eng_, diff_src.data())}};
+    if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
+    dnnl::pooling_backward(pd).execute(strm_, args);
+    strm_.wait();
+    return diff_src;
+  }
+
+ private:
+  dnnl::engine eng_{dnnl::engine::kind::cpu, 0};
+  dnnl::stream strm_{eng_};
+  dnnl::memory::desc src_md_, dst_md_;
+  dnnl::algorithm alg_;
+  dnnl::memory::dims strides_, kernel_, pad_;
+  dnnl::pooling_forward::primitive_desc fwd_;
+  dnnl::memory workspace_;
+};
+
+std::vector<float> raw(const Tensor& t) { return {t.data(), t.data() + t.storage_numel()}; }
+
+/// Elements of `got` off `want` by more than 1e-6 relative (at least 1e-6
+/// absolute); the first few are reported.
+int64_t misses(const std::vector<float>& got, const std::vector<float>& want) {
+  if (got.size() != want.size()) return static_cast<int64_t>(std::max(got.size(), want.size()));
+  int64_t n = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    if (!(std::abs(double{got[i]} - want[i]) <= 1e-6 * std::max(1.0, std::abs(double{want[i]}))) && ++n <= 5)
+      ADD_FAILURE() << "[" << i << "]: got " << got[i] << ", oneDNN " << want[i];
+  return n;
+}
+
+// Our blocked buffers against oneDNN's pooling run directly on nChw8c, padding
+// included: max forward exactly (inference and training), avg forward and all
+// gradients within 1e-6 relative (oneDNN may add in another order).
+TEST(BlockedPool2d, MatchesOneDnnOnNChw8c) {
+  for (const Case& c : cases())
+    for (const PoolOp& op : kOps) {
+      SCOPED_TRACE(op.str() + " " + c.str());
+      const auto blocked = layout_of(c.src, tag::nChw8c);
+      const Tensor x = to_layout(random_tensor(c.src, 9), blocked);
+      const Tensor dd = random_tensor(c.dst(), 10);
+      const TapeRun ours = run_on_tape(op, c.g, x, blocked, true, [&](const auto& l) { return to_layout(dd, l); });
+      DnnlPooling dnnl_pool(op.kind, c, tag::nChw8c);
+      const std::vector<float> inference = dnnl_pool.forward(raw(x), false);
+      const std::vector<float> training = dnnl_pool.forward(raw(x), true);
+      const std::vector<float> diff_src = dnnl_pool.backward(raw(to_layout(dd, ours.dst.layout())));
+      if (op.kind == PoolKind::kMax) {
+        EXPECT_EQ(raw(ours.dst), inference);
+        EXPECT_EQ(raw(ours.dst), training);
+      } else {
+        EXPECT_EQ(misses(raw(ours.dst), inference), 0) << "forward";
+      }
+      EXPECT_EQ(misses(raw(ours.diff_src), diff_src), 0) << "backward";
+    }
+}
+
+// With layouts disabled the op cannot write a blocked dst, so it refuses a
+// blocked src and the runtime makes it for plain src: apply reorders the
+// input, dst comes out plain, and the gradient goes back in the input's layout.
+TEST(BlockedPool2d, BlockedSrcFallsBackToPlainWhenLayoutsDisabled) {
+  const Case c{{2, 13, 9, 11}, {.kernel = 3, .stride = 2, .padding = 1}};
+  const auto blocked = layout_of(c.src, tag::nChw8c);
+  const Tensor x = random_tensor(c.src, 11), dd = random_tensor(c.dst(), 12);
+  for (const PoolOp& op : kOps) {
+    SCOPED_TRACE(op.str());
+    const TapeRun plain = run_on_tape(op, c.g, x, nullptr, false, [&](const auto&) { return dd; });
+    const TapeRun run = run_on_tape(op, c.g, to_layout(x, blocked), blocked, false, [&](const auto&) { return dd; });
+    EXPECT_EQ(run.inst->src_layouts()[0], nullptr);
+    EXPECT_EQ(run.inst->dst_layout(), nullptr);
+    EXPECT_EQ(run.dst.layout(), nullptr);
+    EXPECT_EQ(run.diff_src.layout(), blocked);
+    EXPECT_TRUE(same_bits(run.dst, plain.dst));
+    EXPECT_TRUE(same_bits(to_plain(run.diff_src), plain.diff_src));
+  }
+}
+
+// Layouts other than plain, nChw8c and nChw16c are refused: the instance is
+// made for plain src (and, with plain src, dst is plain too).
+TEST(BlockedPool2d, OtherLayoutsFallBackToPlain) {
+  const Shape s{2, 13, 9, 11};
+  for (tag t : {tag::nhwc, tag::nChw4c, tag::chwn}) {
+    const LayoutPtr given[] = {layout_of(s, t)};
+    ASSERT_NE(given[0], nullptr);
+    for (const PoolOp& op : kOps) {
+      SCOPED_TRACE(op.str() + " " + given[0]->str());
+      const OpKernel& k = builtin_registry().op(op.op);
+      const Shape in[] = {s};
+      const auto inst = k.create("pool", k.resolve_attrs(op.attrs({.kernel = 2}), "pool"), in, given, true);
+      EXPECT_EQ(inst->src_layouts()[0], nullptr);
+      EXPECT_EQ(inst->dst_layout(), nullptr);
+    }
+  }
+}
+
+// The refusals at the ABI: PLX_E_UNSUPPORTED with a message saying why.
+TEST(BlockedPool2d, CreateRefusesWithUnsupported) {
+  const plx_shape s = Shape{1, 6, 4, 4}.raw();
+  const dnnl::memory::desc b8({1, 6, 4, 4}, dnnl::memory::data_type::f32, tag::nChw8c);
+  const dnnl::memory::desc nhwc({1, 6, 4, 4}, dnnl::memory::data_type::f32, tag::nhwc);
+  struct Refusal {
+    const dnnl::memory::desc* md;
+    int32_t layouts_enabled;
+    const char* says;
+  };
+  for (const Refusal& r : {Refusal{&b8, 0, "layouts are disabled"}, Refusal{&nhwc, 1, "nChw8c or nChw16c"}})
+    for (const PoolOp& op : kOps) {
+      SCOPED_TRACE(std::string(op.str()) + " " + r.says);
+      const OpKernel& k = builtin_registry().op(op.op);
+      const ResolvedAttrs attrs = k.resolve_attrs(op.attrs({.kernel = 2}), "pool");
+      const void* src_layouts[] = {&r.md->data};
+      const void* dst_layout = nullptr;
+      plx_instance_args a{};
+      a.struct_size = sizeof a;
+      a.node_name = "pool";
+      a.attrs = attrs.data();
+      a.input_count = 1;
+      a.inputs = &s;
+      a.src_layouts = src_layouts;
+      a.layouts_enabled = r.layouts_enabled;
+      a.dst_layout = &dst_layout;
+      plx_error err{};
+      err.struct_size = sizeof err;
+      void* handle = nullptr;
+      EXPECT_EQ(k.desc().create(&a, &handle, &err), PLX_E_UNSUPPORTED);
+      EXPECT_NE(std::string(err.message).find(r.says), std::string::npos) << err.message;
+      EXPECT_EQ(dst_layout, nullptr);
+      if (handle != nullptr) k.desc().destroy(handle);
+    }
+}
+
+}  // namespace
+}  // namespace plexus::test
