@@ -70,7 +70,7 @@ TEST(Conformance, BuiltInOptimizersPassEveryCheckQuickly) {
 }
 
 TEST(Conformance, BuiltInOpPluginsPass) {
-  for (const char* family : {"layers", "activations", "losses"}) {
+  for (const char* family : {"layers", "activations", "losses", "pooling", "shape", "norm", "dropout"}) {
     const std::vector<CheckResult> results = check_plugin(builtin(family));
     for (const CheckResult& r : results) EXPECT_TRUE(r.passed) << family << ": " << r.name << ": " << r.detail;
   }
