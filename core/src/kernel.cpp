@@ -155,8 +155,24 @@ std::string describe(const OpKernel& k) {
 
 }  // namespace
 
+const plx_param_desc& param_entry(const plx_op_desc& d, uint32_t i) {
+  const size_t stride = d.params[0].struct_size;
+  return *reinterpret_cast<const plx_param_desc*>(reinterpret_cast<const unsigned char*>(d.params) + i * stride);
+}
+
+OpKernel::OpKernel(const plx_op_desc* desc, KernelOrigin origin) : desc_{}, origin_(std::move(origin)) {
+  std::memcpy(&desc_, desc, std::min<size_t>(desc->struct_size, sizeof desc_));
+  params_.resize(desc->param_count);
+  for (uint32_t i = 0; i < desc->param_count; ++i) {
+    const plx_param_desc& p = param_entry(*desc, i);
+    std::memset(&params_[i], 0, sizeof params_[i]);
+    std::memcpy(&params_[i], &p, std::min<size_t>(p.struct_size, sizeof params_[i]));
+  }
+  desc_.params = params_.empty() ? nullptr : params_.data();
+}
+
 bool OpKernel::param_is_state(uint32_t i) const {
-  const plx_param_desc& p = desc_->params[i];
+  const plx_param_desc& p = desc_.params[i];
   return p.struct_size >= PLX_END_OF(plx_param_desc, flags) && (p.flags & PLX_PARAM_STATE) != 0;
 }
 
@@ -172,31 +188,31 @@ void pool_scratch_free(void* p, size_t bytes) { Pool::global()->release(p, bytes
 }  // namespace
 
 int OpKernel::param_index(const std::string& role) const {
-  for (uint32_t i = 0; i < desc_->param_count; ++i)
-    if (role == desc_->params[i].name) return static_cast<int>(i);
+  for (uint32_t i = 0; i < desc_.param_count; ++i)
+    if (role == desc_.params[i].name) return static_cast<int>(i);
   return -1;
 }
 
 int OpKernel::input_index(const std::string& role) const {
-  for (uint32_t i = 0; i < desc_->input_count; ++i)
-    if (role == desc_->inputs[i]) return static_cast<int>(i);
+  for (uint32_t i = 0; i < desc_.input_count; ++i)
+    if (role == desc_.inputs[i]) return static_cast<int>(i);
   return -1;
 }
 
 ResolvedAttrs OpKernel::resolve_attrs(const AttrMap& given, const std::string& node) const {
-  return resolve_values(desc_->attrs, desc_->attr_count, given, "node '" + node + "' (" + name() + ")");
+  return resolve_values(desc_.attrs, desc_.attr_count, given, "node '" + node + "' (" + name() + ")");
 }
 
 InferResult OpKernel::infer(const std::string& node, const ResolvedAttrs& attrs, std::span<const Shape> inputs) const {
-  if (inputs.size() != desc_->input_count)
+  if (inputs.size() != desc_.input_count)
     throw Error(ErrorCode::kInvalid, "node '" + node + "': kernel '" + name() + "' takes " +
-                                         std::to_string(desc_->input_count) + " input(s), got " +
+                                         std::to_string(desc_.input_count) + " input(s), got " +
                                          std::to_string(inputs.size()));
   std::vector<plx_shape> in(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) in[i] = inputs[i].raw();
   plx_shape dst{};
-  std::vector<plx_shape> params(desc_->param_count);
-  std::vector<int64_t> fan(2 * desc_->param_count, 0);
+  std::vector<plx_shape> params(desc_.param_count);
+  std::vector<int64_t> fan(2 * desc_.param_count, 0);
   plx_infer_args a{};
   a.struct_size = sizeof a;
   a.node_name = node.c_str();
@@ -207,11 +223,11 @@ InferResult OpKernel::infer(const std::string& node, const ResolvedAttrs& attrs,
   a.params = params.data();
   a.fan = fan.data();
   plx_error err = fresh_error();
-  if (int32_t rc = desc_->infer(&a, &err); rc != PLX_OK)
+  if (int32_t rc = desc_.infer(&a, &err); rc != PLX_OK)
     throw Error(code_of(rc), std::string(err.message) + " [" + describe(*this) + "]");
   InferResult r;
   r.dst = Shape(dst);
-  for (uint32_t i = 0; i < desc_->param_count; ++i) {
+  for (uint32_t i = 0; i < desc_.param_count; ++i) {
     r.params.push_back(Shape(params[i]));
     r.fans.emplace_back(fan[2 * i], fan[2 * i + 1]);
   }
@@ -249,7 +265,7 @@ std::shared_ptr<OpInstance> OpKernel::create(const std::string& node, const Reso
     a.scratch_free = &pool_scratch_free;
     void* handle = nullptr;
     plx_error err = fresh_error();
-    const int32_t rc = desc_->create(&a, &handle, &err);
+    const int32_t rc = desc_.create(&a, &handle, &err);
     const bool any_blocked = std::any_of(given.begin(), given.end(), [](const auto& l) { return l != nullptr; });
     if (rc == PLX_E_UNSUPPORTED && attempt == 0 && any_blocked) {
       std::fill(given.begin(), given.end(), nullptr);  // the op refused these layouts: give it plain data
@@ -264,7 +280,7 @@ std::shared_ptr<OpInstance> OpKernel::create(const std::string& node, const Reso
         throw Error(ErrorCode::kPlugin, "chose a blocked dst layout while layouts are disabled");
       dst_layout = Layout::intern(dst_md, shapes.dst);
     } catch (const Error& e) {
-      desc_->destroy(handle);
+      desc_.destroy(handle);
       throw Error(ErrorCode::kPlugin, "node '" + node + "': " + e.what() + " [" + describe(*this) + "]");
     }
     return std::make_shared<OpInstance>(*this, node, handle, std::move(shapes), std::move(given), std::move(dst_layout),

@@ -158,8 +158,13 @@ void check_op(const Check& c, const plx_op_desc& d) {
   c.require(d.param_count == 0 || d.params != nullptr, "params",
             "param_count is " + std::to_string(d.param_count) + " but the table pointer is NULL");
   std::set<std::string_view> params;
+  // The table's entries are as large as the plugin's plx_param_desc (40 bytes
+  // in ABI 1.0, 48 since 1.1): step by the first entry's struct_size.
+  if (d.param_count > 0)
+    check_struct_size(c, d.params[0].struct_size, PLX_END_OF(plx_param_desc, doc), sizeof(plx_param_desc),
+                      "params[0].struct_size");
   for (uint32_t i = 0; i < d.param_count; ++i) {
-    const plx_param_desc& p = d.params[i];
+    const plx_param_desc& p = param_entry(d, i);
     std::string field = "params[" + std::to_string(i) + "]";
     check_struct_size(c, p.struct_size, PLX_END_OF(plx_param_desc, doc), sizeof(plx_param_desc), field + ".struct_size");
     check_name(c, p.name, field + ".name");

@@ -137,7 +137,8 @@ Tensor Tensor::empty(const Shape& shape, std::shared_ptr<const Layout> layout) {
   s->pool = Pool::global();
   s->bytes = layout->bytes();
   s->ptr = s->pool->allocate(s->bytes);
-  std::memset(s->ptr, 0, s->bytes);  // oneDNN reads padded channels as zeros
+  // oneDNN reads padded channels as zeros; a layout without padding needs no fill.
+  if (s->bytes > static_cast<size_t>(shape.numel()) * sizeof(float)) std::memset(s->ptr, 0, s->bytes);
   t.data_ = static_cast<float*>(s->ptr);
   t.storage_ = std::move(s);
   t.shape_ = shape;

@@ -144,47 +144,6 @@ class Reorder {
   dnnl::reorder prim_;
 };
 
-/// What a weights-and-bias layer (inner product, convolution) hands its
-/// backward-weights primitive.
-struct BackwardWeights {
-  const char* what;                          // for error messages
-  const dnnl::primitive& prim;
-  const dnnl::primitive_desc_base& pd;       // empty (never read) for an empty batch
-  const dnnl::memory::desc& src_md;
-  const dnnl::memory::desc& dst_md;
-  const dnnl::memory::desc& weights_md;
-  const dnnl::memory::desc& bias_md;
-  bool has_bias;
-  bool empty_batch;                          // no samples: the gradients are zeros
-};
-
-/// Runs the backward-weights step of a layer: diff_param(0) = diff_weights,
-/// diff_param(1) = diff_bias. oneDNN computes both together; a buffer stands
-/// in for whichever of the two the caller does not want.
-inline void run_backward_weights(const Dnnl& dnnl, const BackwardWeights& b, sdk::BackwardContext& ctx) {
-  const sdk::Tensor dw = ctx.diff_param(0);
-  const sdk::Tensor db = ctx.diff_param(1);
-  const bool want_bias = b.has_bias && db.present();
-  if (!dw.present() && !want_bias) return;
-  if (b.empty_batch) {
-    if (dw.present()) std::fill_n(dw.data(), dw.numel(), 0.0f);
-    if (want_bias) std::fill_n(db.data(), db.numel(), 0.0f);
-    return;
-  }
-  float* dw_ptr = dw.present() ? dw.data() : nullptr;
-  float* db_ptr = want_bias ? db.data() : nullptr;
-  ScratchBuffer spare(dw_ptr == nullptr ? b.weights_md.get_size() : (b.has_bias && db_ptr == nullptr ? b.bias_md.get_size() : 0),
-                      dnnl.scratch());
-  if (dw_ptr == nullptr) dw_ptr = spare.floats();
-  else if (b.has_bias && db_ptr == nullptr) db_ptr = spare.floats();
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, dnnl.wrap(b.src_md, ctx.src(0).data())},
-      {DNNL_ARG_DIFF_DST, dnnl.wrap(b.dst_md, ctx.diff_dst().data())},
-      {DNNL_ARG_DIFF_WEIGHTS, dnnl.wrap(b.weights_md, dw_ptr)}};
-  if (b.has_bias) args.insert({DNNL_ARG_DIFF_BIAS, dnnl.wrap(b.bias_md, db_ptr)});
-  dnnl.run(b.what, b.prim, b.pd.scratchpad_desc(), std::move(args));
-}
-
 /// For an elementwise op that keeps its input's layout (f(0) = 0, so a blocked
 /// layout's zero padding stays zero): makes dst take src's layout and returns
 /// how many floats the buffers hold. `keep` (a member of the instance) holds

@@ -20,6 +20,9 @@ void Linear::infer(sdk::InferContext& ctx) {
   const int64_t in = flat_features(src);
   if (in <= 0) ctx.fail("linear needs at least one input feature, got src " + src.str());
   if (out <= 0) ctx.fail("attribute 'out_features' must be > 0, got " + std::to_string(out));
+  const std::string_view act = ctx.attrs().str("activation");
+  if (act != "none" && act != "relu")
+    ctx.fail("linear attribute 'activation' must be none or relu, got '" + std::string(act) + "'");
   ctx.set_dst(sdk::Shape{src[0], out});
   ctx.set_param(0, sdk::Shape{out, in}, in, out);
   ctx.set_param(1, sdk::Shape{ctx.attrs().boolean("bias") ? out : 0}, in, out);
@@ -30,7 +33,8 @@ Linear::Linear(const sdk::InstanceContext& ctx)
       batch_(ctx.input(0)[0]),
       in_(flat_features(ctx.input(0))),
       out_(ctx.attrs().i64("out_features")),
-      bias_(ctx.attrs().boolean("bias")) {
+      bias_(ctx.attrs().boolean("bias")),
+      relu_(ctx.attrs().str("activation") == "relu") {
   if (batch_ == 0) return;  // an empty batch: forward writes nothing, diff_params are zeros
   dnnl_call("linear setup", [&] {
     src_md_ = plain_md({batch_, in_});
@@ -41,16 +45,28 @@ Linear::Linear(const sdk::InstanceContext& ctx)
     using BwdData = dnnl::inner_product_backward_data;
     using BwdWeights = dnnl::inner_product_backward_weights;
     const auto attr = user_scratchpad_attr();
+    dnnl::primitive_attr fwd_attr = user_scratchpad_attr();
+    if (relu_) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      fwd_attr.set_post_ops(ops);
+    }
     const auto& eng = dnnl_.engine();
     const auto prop = dnnl::prop_kind::forward_training;
-    fwd_pd_ = bias_ ? Fwd::primitive_desc({prop, src_md_, weights_md_, bias_md_, dst_md_}, attr, eng)
-                    : Fwd::primitive_desc({prop, src_md_, weights_md_, dst_md_}, attr, eng);
+    fwd_pd_ = bias_ ? Fwd::primitive_desc({prop, src_md_, weights_md_, bias_md_, dst_md_}, fwd_attr, eng)
+                    : Fwd::primitive_desc({prop, src_md_, weights_md_, dst_md_}, fwd_attr, eng);
     bwd_data_pd_ = BwdData::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, fwd_pd_);
     bwd_weights_pd_ = bias_ ? BwdWeights::primitive_desc({src_md_, weights_md_, bias_md_, dst_md_}, attr, eng, fwd_pd_)
                             : BwdWeights::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, fwd_pd_);
     fwd_ = dnnl::inner_product_forward(fwd_pd_);
     bwd_data_ = dnnl::inner_product_backward_data(bwd_data_pd_);
     bwd_weights_ = dnnl::inner_product_backward_weights(bwd_weights_pd_);
+    if (relu_) {
+      const auto relu = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
+      relu_fwd_pd_ = dnnl::eltwise_forward::primitive_desc({prop, relu, dst_md_, 0.0f, 0.0f}, attr, eng);
+      relu_bwd_pd_ = dnnl::eltwise_backward::primitive_desc({relu, dst_md_, dst_md_, 0.0f, 0.0f}, attr, eng, relu_fwd_pd_);
+      relu_bwd_ = dnnl::eltwise_backward(relu_bwd_pd_);
+    }
   });
 }
 
@@ -65,21 +81,51 @@ void Linear::forward(sdk::ForwardContext& ctx) const {
 }
 
 void Linear::backward(sdk::BackwardContext& ctx) const {
+  if (batch_ == 0) {
+    backward_weights(ctx, nullptr);
+    return;
+  }
+  // A fused relu: the inner product's own diff_dst is diff_dst where dst > 0.
+  const float* diff_dst = ctx.diff_dst().data();
+  ScratchBuffer masked(relu_ ? dst_md_.get_size() : 0, dnnl_.scratch());
+  if (relu_) {
+    dnnl_.run("linear fused relu backward", relu_bwd_, relu_bwd_pd_.scratchpad_desc(),
+              {{DNNL_ARG_DST, dnnl_.wrap(dst_md_, ctx.dst().data())},
+               {DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, diff_dst)},
+               {DNNL_ARG_DIFF_SRC, dnnl_.wrap(dst_md_, masked.floats())}});
+    diff_dst = masked.floats();
+  }
   const sdk::Tensor diff_src = ctx.diff_src(0);
-  if (diff_src.present() && batch_ > 0) {
+  if (diff_src.present()) {
     dnnl_.run("linear backward data", bwd_data_, bwd_data_pd_.scratchpad_desc(),
-              {{DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, ctx.diff_dst().data())},
+              {{DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, diff_dst)},
                {DNNL_ARG_WEIGHTS, dnnl_.wrap(weights_md_, ctx.param(0).data())},
                {DNNL_ARG_DIFF_SRC, dnnl_.wrap(src_md_, diff_src.data())}});
   }
-  backward_weights(ctx);
+  backward_weights(ctx, diff_dst);
 }
 
-void Linear::backward_weights(sdk::BackwardContext& ctx) const {
-  run_backward_weights(dnnl_,
-                       {"linear backward weights", bwd_weights_, bwd_weights_pd_, src_md_, dst_md_,
-                        weights_md_, bias_md_, bias_, batch_ == 0},
-                       ctx);
+// diff_param(0) = diff_weights, diff_param(1) = diff_bias from `diff_dst` (the
+// masked one under a fused relu). oneDNN computes both together; a scratch buffer
+// stands in for whichever of the two the caller does not want.
+void Linear::backward_weights(sdk::BackwardContext& ctx, const float* diff_dst) const {
+  const sdk::Tensor dw = ctx.diff_param(0);
+  const sdk::Tensor db = ctx.diff_param(1);
+  const bool want_bias = bias_ && db.present();
+  if (!dw.present() && !want_bias) return;
+  if (batch_ == 0) {  // no samples: the gradients are zeros
+    if (dw.present()) std::fill_n(dw.data(), dw.numel(), 0.0f);
+    if (want_bias) std::fill_n(db.data(), db.numel(), 0.0f);
+    return;
+  }
+  ScratchBuffer w_buf(dw.present() ? 0 : weights_md_.get_size(), dnnl_.scratch());
+  ScratchBuffer b_buf(bias_ && !want_bias ? bias_md_.get_size() : 0, dnnl_.scratch());
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, dnnl_.wrap(src_md_, ctx.src(0).data())},
+      {DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, diff_dst)},
+      {DNNL_ARG_DIFF_WEIGHTS, dnnl_.wrap(weights_md_, dw.present() ? dw.data() : w_buf.floats())}};
+  if (bias_) args.insert({DNNL_ARG_DIFF_BIAS, dnnl_.wrap(bias_md_, want_bias ? db.data() : b_buf.floats())});
+  dnnl_.run("linear backward weights", bwd_weights_, bwd_weights_pd_.scratchpad_desc(), std::move(args));
 }
 
 }  // namespace plexus::plugins

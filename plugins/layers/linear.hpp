@@ -1,4 +1,4 @@
-// linear: fully connected layer on oneDNN inner_product.
+// linear: fully connected layer on oneDNN inner_product, optionally with a fused relu.
 #ifndef PLEXUS_PLUGINS_LAYERS_LINEAR_HPP
 #define PLEXUS_PLUGINS_LAYERS_LINEAR_HPP
 
@@ -11,17 +11,21 @@ namespace plexus::plugins {
 struct Linear : sdk::OpDefaults {
   static constexpr const char* name = "linear";
   static constexpr int32_t kind = PLX_KIND_LAYER;
-  static constexpr uint32_t flags = PLX_OP_SAVES_SRC;  // diff_weights needs src
+  // diff_weights needs src; a fused relu's backward reads dst.
+  static constexpr uint32_t flags = PLX_OP_SAVES_SRC | PLX_OP_SAVES_DST;
   static constexpr const char* doc =
       "Fully connected layer: dst[n, o] = sum_i src[n, i] weights[o, i] + bias[o], i.e. "
       "dst = src W^T + b. src is [N, in_features] or [N, d1, d2, ...], flattened to "
       "[N, d1*d2*...]; weights [out_features, in_features]; bias [out_features]; dst "
       "[N, out_features]. Gradients: diff_src = diff_dst W, diff_weights = diff_dst^T src, "
       "diff_bias = sum_n diff_dst[n, :]. With bias=false the bias parameter still exists "
-      "(so every linear node has the same parameter roles) but has shape [0] and is ignored.";
-  static constexpr std::array<sdk::Attr, 2> attrs{
+      "(so every linear node has the same parameter roles) but has shape [0] and is ignored. "
+      "activation=relu fuses dst = max(src W^T + b, 0) into the same oneDNN primitive; its backward "
+      "first zeroes diff_dst where dst <= 0.";
+  static constexpr std::array<sdk::Attr, 3> attrs{
       sdk::Attr::i64("out_features", 0, "number of outputs per sample (> 0)").required_value(),
       sdk::Attr::boolean("bias", true, "add a learned bias; false makes the bias parameter shape [0]"),
+      sdk::Attr::str("activation", "none", "none, or relu: fused into the inner product (one oneDNN primitive)"),
   };
   static constexpr std::array<sdk::Param, 2> params{{
       {"weights", PLX_INIT_XAVIER_UNIFORM, 0.0, "[out_features, in_features]"},
@@ -34,12 +38,16 @@ struct Linear : sdk::OpDefaults {
   void backward(sdk::BackwardContext& ctx) const;
 
  private:
-  void backward_weights(sdk::BackwardContext& ctx) const;
+  void backward_weights(sdk::BackwardContext& ctx, const float* diff_dst) const;
 
   Dnnl dnnl_;
   int64_t batch_, in_, out_;
   bool bias_;
+  bool relu_;
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
+  dnnl::eltwise_forward::primitive_desc relu_fwd_pd_;  // only a hint for relu_bwd_pd_
+  dnnl::eltwise_backward::primitive_desc relu_bwd_pd_;
+  dnnl::eltwise_backward relu_bwd_;
   dnnl::inner_product_forward::primitive_desc fwd_pd_;
   dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
   dnnl::inner_product_backward_weights::primitive_desc bwd_weights_pd_;

@@ -30,7 +30,8 @@ TrainRun train_bundled(const std::string& rel, int threads = 2) {
   opt.epochs = d.epochs();
   opt.batch_size = d.batch_size();
   opt.optimizer = d.optimizer();
-  for (const auto& [k, v] : d.optimizer_hparams()) opt.hparams[k] = AttrValue(v.f());
+  for (const auto& [k, v] : d.optimizer_hparams())
+    opt.hparams[k] = v.value_case() == proto::AttrValue::kS ? AttrValue(v.s()) : AttrValue(v.f());
   opt.seed = d.seed();
   Trainer trainer(model, opt);
   TrainRun r;
@@ -54,6 +55,22 @@ TEST(EndToEnd, MnistLenetReaches96PercentIn10Epochs) {
   EXPECT_EQ(r.test.samples, 2000);
   EXPECT_GE(r.test.accuracy, 0.96) << "test loss " << r.test.loss;
   EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
+}
+
+// Batch norm (train and eval modes), residual adds and blocked layouts on a
+// real task: the residual network must beat LeNet in the same 10 epochs,
+// evaluated (eval mode, running statistics) after every epoch and at the end.
+TEST(EndToEnd, MnistResnetBeatsLenetIn10Epochs) {
+  TrainRun lenet = train_bundled("models/mnist_lenet.pbtxt");
+  TrainRun resnet = train_bundled("models/mnist_resnet_small.pbtxt");
+  ASSERT_EQ(resnet.history.size(), 10u);
+  EXPECT_GT(resnet.test.accuracy, lenet.test.accuracy) << "resnet test loss " << resnet.test.loss;
+  EXPECT_GE(resnet.test.accuracy, 0.98);
+  // The last epoch's evaluation and the final one agree: eval mode does not
+  // touch the running statistics.
+  ASSERT_TRUE(resnet.history.back().has_test);
+  EXPECT_EQ(resnet.history.back().test.accuracy, resnet.test.accuracy);
+  EXPECT_EQ(resnet.history.back().test.loss, resnet.test.loss);
 }
 
 TEST(EndToEnd, LogisticRegressionBreastCancerReaches95Percent) {

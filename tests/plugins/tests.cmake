@@ -37,6 +37,15 @@ foreach(case wrong_major newer_minor bad_hparam_type bad_name missing_fn small_s
   list(APPEND PLEXUS_FIXTURE_TARGETS fixture_${case})
 endforeach()
 
+# A plugin exactly as built against plugin ABI 1.0 (C99, plugin.h alone): the
+# runtime test that feeds it blocked tensors checks they reach it plain.
+plexus_add_plugin(fixture_abi10
+  SOURCES "${PLEXUS_FIXTURE_SRC}/abi10_op.c"
+  OUTPUT_DIR "${PLEXUS_FIXTURE_DIR}/abi10")
+set_target_properties(fixture_abi10 PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+target_compile_options(fixture_abi10 PRIVATE -Wall -Wextra -pedantic -Werror)
+list(APPEND PLEXUS_FIXTURE_TARGETS fixture_abi10)
+
 # A shared library that is not a plugin: no plexus_plugin_entry, and built
 # without the plugin version script.
 add_library(fixture_no_entry MODULE "${PLEXUS_FIXTURE_SRC}/no_entry.c")
@@ -89,6 +98,15 @@ set_target_properties(plexus_abi_c99 PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRE
 target_compile_options(plexus_abi_c99 PRIVATE -Wall -Wextra -pedantic -Werror)
 target_sources(abi_c99_test PRIVATE $<TARGET_OBJECTS:plexus_abi_c99>)
 target_include_directories(abi_c99_test PRIVATE "${CMAKE_CURRENT_LIST_DIR}")
+
+# The ABI 1.0 plugin in a network of built-in ones, blocked layouts on and off
+# (the runtime loads every built-in plugin, so all must be current).
+add_dependencies(abi10_plugin_test fixture_abi10)
+foreach(builtin ${PLEXUS_BUILTIN_PLUGINS})
+  if(TARGET ${builtin})
+    add_dependencies(abi10_plugin_test ${builtin})
+  endif()
+endforeach()
 
 # Trainer tests with broken optimizer plugins.
 add_dependencies(misbehaving_optimizer_test fixture_step_error fixture_step_throws fixture_writes_nan plexus_optimizers

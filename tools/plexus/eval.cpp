@@ -18,7 +18,8 @@ int cmd_eval(int argc, char** argv) {
       ("data", po::value<std::string>(), "data SPEC (default: the model's test_data)")
       ("batch-size", po::value<int64_t>()->default_value(256), "evaluation batch size")
       ("json", "print one JSON object instead of text")
-      ("threads", po::value<int>()->default_value(0), "thread budget (0: all hardware threads)");
+      ("threads", po::value<int>()->default_value(0), "thread budget (0: all hardware threads)")
+      ("plain-layouts", "keep every tensor plain row-major (no oneDNN blocked layouts between ops)");
   po::positional_options_description pos;
   pos.add("model", 1);
   auto vm = parse(argc, argv, "plexus eval MODEL --weights CKPT [--data SPEC] [--json]", o, pos);
@@ -26,6 +27,7 @@ int cmd_eval(int argc, char** argv) {
 
   RuntimeOptions ro;
   ro.threads = (*vm)["threads"].as<int>();
+  ro.blocked_layouts = vm->count("plain-layouts") == 0;
   Runtime rt(ro);
   const std::string path = (*vm)["model"].as<std::string>();
   Model model(rt, load_model_def(path), path);

@@ -34,7 +34,8 @@ int cmd_train(int argc, char** argv) {
       ("no-shuffle", "keep the data order")
       ("on-nan", po::value<std::string>()->default_value("stop"),
        "on a NaN/Inf loss, gradient or parameter: stop (error, nothing saved after it) or skip-step")
-      ("threads", po::value<int>()->default_value(0), "thread budget (0: all hardware threads)");
+      ("threads", po::value<int>()->default_value(0), "thread budget (0: all hardware threads)")
+      ("plain-layouts", "keep every tensor plain row-major (no oneDNN blocked layouts between ops)");
   po::positional_options_description pos;
   pos.add("model", 1);
   auto vm = parse(argc, argv, "plexus train MODEL [options]\n\nSPEC: FORMAT:PATH[,key=value...], e.g. "
@@ -44,6 +45,7 @@ int cmd_train(int argc, char** argv) {
 
   RuntimeOptions ro;
   ro.threads = (*vm)["threads"].as<int>();
+  ro.blocked_layouts = vm->count("plain-layouts") == 0;
   Runtime rt(ro);
   const std::string path = (*vm)["model"].as<std::string>();
   Model model(rt, load_model_def(path), path);

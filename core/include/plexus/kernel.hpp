@@ -88,16 +88,18 @@ class OpInstance;
 /// A layer, activation or loss from a plugin.
 class OpKernel {
  public:
-  OpKernel(const plx_op_desc* desc, KernelOrigin origin) : desc_(desc), origin_(std::move(origin)) {}
-  const plx_op_desc& desc() const { return *desc_; }
+  /// Keeps a copy of `desc` in this runtime's struct sizes: a plugin built
+  /// against an older minor (smaller plx_param_desc entries) reads the same.
+  OpKernel(const plx_op_desc* desc, KernelOrigin origin);
+  const plx_op_desc& desc() const { return desc_; }
   const KernelOrigin& origin() const { return origin_; }
-  std::string name() const { return desc_->name; }
-  int32_t kind() const { return desc_->kind; }
+  std::string name() const { return desc_.name; }
+  int32_t kind() const { return desc_.kind; }
   int param_index(const std::string& role) const;   // -1 if none
   /// True for a PLX_PARAM_STATE parameter (running statistics; not learned).
   bool param_is_state(uint32_t i) const;
   /// True when the op declares PLX_OP_LAYOUTS (takes blocked inputs).
-  bool takes_layouts() const { return (desc_->flags & PLX_OP_LAYOUTS) != 0; }
+  bool takes_layouts() const { return (desc_.flags & PLX_OP_LAYOUTS) != 0; }
   int input_index(const std::string& role) const;   // -1 if none
 
   ResolvedAttrs resolve_attrs(const AttrMap& given, const std::string& node) const;
@@ -112,9 +114,14 @@ class OpKernel {
                                      bool layouts = false) const;
 
  private:
-  const plx_op_desc* desc_;
+  plx_op_desc desc_;                   // params points into params_
+  std::vector<plx_param_desc> params_;  // zero-filled past the plugin's struct_size
   KernelOrigin origin_;
 };
+
+/// Entry i of a plugin's parameter table, whose entries are
+/// params[0].struct_size bytes apart (plx_param_desc grew in ABI 1.1).
+const plx_param_desc& param_entry(const plx_op_desc& d, uint32_t i);
 
 /// One plugin-created instance per (node, input shapes). forward/backward are
 /// const and may run concurrently.

@@ -1,4 +1,4 @@
-// linear: gradients, reference, tape use, shapes and errors.
+// linear: gradients, reference, fused relu, tape use, shapes and errors.
 #include "support/gradcheck.hpp"
 
 #include <plexus/ops.hpp>
@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -45,10 +48,29 @@ TEST(Linear, GradcheckAndReference) {
   for (const OpCase& c : cases) check_op(c);
 }
 
+// activation=relu: the post-op against max(linear, 0) in double, including
+// rank > 2, no bias and an empty batch.
+TEST(Linear, FusedReluGradcheckAndReference) {
+  const OpCase plain[] = {
+      linear_case({3, 5}, 4), linear_case({17, 13}, 11),              linear_case({2, 3, 4}, 5),
+      linear_case({1, 7}, 3), linear_case({4, 6}, 2, /*bias=*/false), linear_case({0, 5}, 3),
+  };
+  for (OpCase c : plain) {
+    c.attrs["activation"] = AttrValue(std::string("relu"));
+    c.fd_step = 1e-3;  // a smaller step crosses fewer relu kinks (outputs near 0)
+    c.reference = [](const RefArgs& a) {
+      std::vector<double> d = linear_ref(a);
+      for (double& v : d) v = std::max(v, 0.0);
+      return d;
+    };
+    check_op(c);
+  }
+}
+
 TEST(Linear, InfersShapesAndFans) {
   const OpKernel& k = builtin_registry().op("linear");
   EXPECT_EQ(k.kind(), PLX_KIND_LAYER);
-  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC});
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_SAVES_SRC | PLX_OP_SAVES_DST});  // dst: the fused relu's mask
   EXPECT_EQ(k.desc().metric, nullptr);  // only losses have a metric
   const Shape in[] = {Shape{8, 2, 5}};
   const InferResult r = k.infer("fc1", k.resolve_attrs({{"out_features", AttrValue(int64_t{3})}}, "fc1"), in);
@@ -95,6 +117,14 @@ TEST(Linear, BadShapesAndAttributesNameTheNode) {
     EXPECT_NE(std::string(e.what()).find("fc_zero"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("out_features"), std::string::npos) << e.what();
   }
+}
+
+TEST(Linear, UnknownActivationNamesTheNode) {
+  const OpKernel& k = builtin_registry().op("linear");
+  const Shape ok[] = {Shape{2, 7}};
+  const AttrMap attrs{{"out_features", AttrValue(int64_t{3})}, {"activation", AttrValue(std::string("tanh"))}};
+  expect_error([&] { k.infer("fc_act", k.resolve_attrs(attrs, "fc_act"), ok); }, ErrorCode::kInvalid,
+               {"fc_act", "'activation'", "none or relu", "'tanh'"});
 }
 
 // sum(linear(x)) on a tape: d/dW[o, i] = sum_n x[n, i], d/db[o] = N.
@@ -152,6 +182,65 @@ TEST(Linear, InstanceIsReusableAndConcurrent) {
     });
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// dst and gradients of x, weights and bias for one linear node (then a
+// separate relu node when `separate_relu`), all on one tape.
+struct TapeRun {
+  Tensor dst, diff_src, diff_weights, diff_bias;
+};
+
+TapeRun run_linear(const Shape& in, int64_t out, bool bias, const std::string& activation, bool separate_relu) {
+  const OpKernel& k = builtin_registry().op("linear");
+  const AttrMap attrs{{"out_features", AttrValue(out)}, {"bias", AttrValue(bias)}, {"activation", AttrValue(activation)}};
+  const Shape shapes[] = {in};
+  auto inst = k.create("fc", k.resolve_attrs(attrs, "fc"), shapes);
+  Tape tape;
+  const Value x = tape.leaf(random_tensor(in, 1), true);
+  const Value w = tape.leaf(random_tensor(inst->shapes().params[0], 2), true);
+  const Value b = tape.leaf(random_tensor(inst->shapes().params[1], 3), true);
+  const Value src[] = {x}, params[] = {w, b};
+  Value y = apply(tape, inst, src, params, /*training=*/true);
+  if (separate_relu) {
+    const OpKernel& r = builtin_registry().op("relu");
+    const Shape dst_shape[] = {y.data().shape()};
+    const Value relu_src[] = {y};
+    y = apply(tape, r.create("act", r.resolve_attrs({}, "act"), dst_shape), relu_src, {}, /*training=*/true);
+  }
+  tape.backward(y, random_tensor(y.data().shape(), 4));
+  return {y.data(), tape.grad(x), tape.grad(w), tape.grad(b)};
+}
+
+// |got - want| <= rel * max|want| elementwise (at least rel * 1e-6 absolute).
+void expect_near_rel(const Tensor& got, const Tensor& want, double rel, const char* what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  double scale = 1e-6;
+  for (float v : want.span()) scale = std::max(scale, static_cast<double>(std::abs(v)));
+  for (int64_t i = 0; i < got.numel(); ++i)
+    ASSERT_NEAR(got.data()[i], want.data()[i], rel * scale) << what << "[" << i << "]";
+}
+
+// The fused op is linear followed by the separate relu plugin: same dst and
+// gradients on the same inputs, through apply() on a tape (dst saved by it).
+TEST(Linear, FusedReluEqualsLinearThenRelu) {
+  struct Case {
+    Shape in;
+    int64_t out;
+    bool bias;
+  };
+  const Case cases[] = {{{8, 20}, 16, true}, {{3, 4, 5}, 7, false}, {{6, 9}, 1, true}, {{64, 100}, 33, true}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.in.str() + " -> " + std::to_string(c.out) + (c.bias ? "" : " no bias"));
+    const TapeRun fused = run_linear(c.in, c.out, c.bias, "relu", false);
+    const TapeRun separate = run_linear(c.in, c.out, c.bias, "none", true);
+    int64_t zeros = 0;
+    for (float v : separate.dst.span()) zeros += v == 0.0f;
+    EXPECT_GT(zeros, 0) << "relu should cut some outputs";
+    expect_near_rel(fused.dst, separate.dst, 1e-6, "dst");
+    expect_near_rel(fused.diff_src, separate.diff_src, 1e-5, "diff_src");
+    expect_near_rel(fused.diff_weights, separate.diff_weights, 1e-5, "diff_weights");
+    if (c.bias) expect_near_rel(fused.diff_bias, separate.diff_bias, 1e-5, "diff_bias");
+  }
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ TEST(Add, GradcheckAndReference) {
 
 TEST(Add, Declaration) {
   const OpKernel& k = builtin_registry().op("add");
-  EXPECT_EQ(k.desc().flags, 0u);
+  EXPECT_EQ(k.desc().flags, uint32_t{PLX_OP_LAYOUTS});  // two inputs in one blocked layout stay in it
   EXPECT_EQ(k.desc().param_count, 0u);
   ASSERT_EQ(k.desc().input_count, 2u);
   EXPECT_STREQ(k.desc().inputs[0], "src_0");

@@ -255,7 +255,8 @@ typedef struct plx_op_desc {
     uint32_t input_count;           /* losses: 2 (prediction, target) */
     const char* const* inputs;      /* input role names: "src", "target" */
     uint32_t param_count;           /* 0 unless kind is LAYER */
-    const plx_param_desc* params;
+    const plx_param_desc* params;   /* entries params[0].struct_size bytes apart: a 1.0
+                                       table (40-byte entries) reads as such in 1.1 */
     int32_t (*infer)(const plx_infer_args* args, plx_error* err);
     /* A PLX_OP_LAYOUTS op may refuse src layouts it cannot take with
        PLX_E_UNSUPPORTED; the runtime then calls create again with plain inputs. */
