@@ -133,6 +133,7 @@ void Model::validate() {
 
   // Kernels, attributes, parameters and shapes, in execution order.
   const Registry& reg = ctx_->registry();
+  std::map<std::string, std::string> first_user;  // parameter -> the node that declared it first
   for (int i : order) {
     const proto::NodeDef& n = def_.nodes(i);
     const std::string where = "node '" + n.name() + "'";
@@ -178,13 +179,15 @@ void Model::validate() {
       const Shape& s = r.params[k];
       auto it = std::find_if(param_shapes_.begin(), param_shapes_.end(), [&](const auto& e) { return e.first == name; });
       if (it != param_shapes_.end()) {
+        const std::string& first = first_user.at(name);
         if (it->second != s)
           throw fail(where + ", field 'params'", "shared parameter '" + name + "' has shape " + it->second.str() +
-                                                     " elsewhere but this node needs " + s.str());
+                                                     " in node '" + first + "' but this node needs " + s.str());
         if (p.kernel->param_is_state(k) != (state_params_.count(name) > 0))
           throw fail(where + ", field 'params'", "parameter '" + name + "' is a running state here and a learned "
-                                                     "parameter elsewhere (or the other way round)");
+                                                     "parameter in node '" + first + "' (or the other way round)");
       } else {
+        first_user[name] = n.name();
         param_shapes_.emplace_back(name, s);
         if (p.kernel->param_is_state(k)) state_params_.insert(name);
         else learned_shapes_.emplace_back(name, s);

@@ -88,6 +88,9 @@ TEST(BlockedLayouts, LenetGivesThePlainResults) { check_model("models/mnist_lene
 
 TEST(BlockedLayouts, OddBatchGivesThePlainResults) { check_model("models/mnist_lenet.pbtxt", 5); }
 
+// Batch norm in training mode, residual adds in blocked layouts.
+TEST(BlockedLayouts, ResnetGivesThePlainResults) { check_model("models/mnist_resnet_small.pbtxt", 8); }
+
 TEST(BlockedLayouts, UsersAlwaysSeePlainData) {
   const std::string path = test::source_path("models/mnist_lenet.pbtxt");
   const auto feeds = mnist_batch(path, 4);

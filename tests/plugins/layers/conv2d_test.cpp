@@ -241,6 +241,47 @@ void expect_near_all(const Tensor& a, const Tensor& b, const char* what) {
     ASSERT_NEAR(a.data()[i], b.data()[i], 1e-5 * scale) << what << "[" << i << "]";
 }
 
+// activation=relu in one primitive equals conv2d followed by the relu plugin,
+// in plain and in blocked layouts.
+TEST(Conv2d, FusedReluEqualsConvThenRelu) {
+  const OpKernel& conv = builtin_registry().op("conv2d");
+  const OpKernel& relu = builtin_registry().op("relu");
+  const Shape in{3, 16, 9, 9};
+  AttrMap attrs{{"out_channels", AttrValue(int64_t{16})}, {"kernel", AttrValue(int64_t{3})},
+                {"padding", AttrValue(int64_t{1})}};
+  AttrMap fused_attrs = attrs;
+  fused_attrs["activation"] = AttrValue(std::string("relu"));
+  for (bool layouts : {false, true}) {
+    SCOPED_TRACE(layouts ? "blocked" : "plain");
+    const Shape shapes[] = {in};
+    auto fused = conv.create("f", conv.resolve_attrs(fused_attrs, "f"), shapes, {}, layouts);
+    auto plain = conv.create("c", conv.resolve_attrs(attrs, "c"), shapes, {}, layouts);
+    const Shape out_shapes[] = {plain->shapes().dst};
+    const std::shared_ptr<const Layout> out_layouts[] = {plain->dst_layout()};
+    auto act = relu.create("r", relu.resolve_attrs({}, "r"), out_shapes, out_layouts, layouts);
+    std::vector<Tensor> results;  // dst, diff_src, diff_weights, diff_bias for each path
+    for (int path = 0; path < 2; ++path) {
+      Tape tape;
+      Value x = tape.leaf(random_tensor(in, 1), true);
+      Value w = tape.leaf(random_tensor(plain->shapes().params[0], 2), true);
+      Value b = tape.leaf(random_tensor(plain->shapes().params[1], 3), true);
+      const Value src[] = {x}, params[] = {w, b};
+      Value y;
+      if (path == 0) {
+        y = apply(tape, fused, src, params, true);
+      } else {
+        const Value c[] = {apply(tape, plain, src, params, true)};
+        y = apply(tape, act, c, {}, true);
+      }
+      Value yp = to_plain(tape, y);
+      tape.backward(yp, random_tensor(yp.data().shape(), 4));
+      for (const Tensor& t : {yp.data(), tape.grad(x), tape.grad(w), tape.grad(b)}) results.push_back(t);
+    }
+    const char* names[] = {"dst", "diff_src", "diff_weights", "diff_bias"};
+    for (size_t i = 0; i < 4; ++i) expect_near_all(results[i], results[4 + i], names[i]);
+  }
+}
+
 TEST(Conv2d, BlockedLayoutsGiveThePlainResults) {
   struct Case {
     Shape in;
