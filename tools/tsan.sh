@@ -23,7 +23,10 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$build" -j "$jobs" --target "${tests[@]}" \
   plexus_layers plexus_activations plexus_losses plexus_optimizers
 
-export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp halt_on_error=0 exitcode=66"
+# history_size=7 (the largest): with the default, TSan sometimes cannot
+# restore the stack of a TBB worker's earlier read, and then no suppression
+# can match it (a parallel optimizer step read against the map freed after it).
+export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp halt_on_error=0 exitcode=66 history_size=7"
 status=0
 for t in "${tests[@]}"; do
   log="$build/$t.tsan.log"
