@@ -50,8 +50,9 @@ std::vector<int64_t> shape_key(std::span<const Shape> shapes) {
 }  // namespace
 
 Model::Model(const Runtime& runtime, proto::ModelDef def, std::string source)
-    : ctx_(runtime.context()), def_(std::move(def)), source_(std::move(source)) {
+    : ctx_(runtime.context()), source_(std::move(source)) {
   ctx_->require_runtime(source_);
+  def_ = unroll_repeats(def, source_);  // the dynamic graph runs the unrolled steps
   validate();
   ctx_->add_live(1, 0);
 }

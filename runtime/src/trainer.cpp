@@ -267,12 +267,14 @@ Checkpoint Trainer::checkpoint() const {
 void load_params(Model& model_, const Checkpoint& ck) {
   for (const auto& [name, shape] : model_.param_shapes()) {
     const CheckpointTensor* t = ck.find(name);
+    if (t == nullptr && shape.numel() == 0) continue;  // an empty parameter (bias=false) holds nothing to load
     if (t == nullptr) throw Error(ErrorCode::kFormat, "checkpoint has no parameter '" + name + "' that the model needs");
     if (t->data.shape() != shape)
       throw Error(ErrorCode::kFormat, "checkpoint parameter '" + name + "' has shape " + t->data.shape().str() +
                                           ", the model needs " + shape.str());
   }
-  for (const auto& [name, shape] : model_.param_shapes()) model_.param(name).copy_from(ck.find(name)->data);
+  for (const auto& [name, shape] : model_.param_shapes())
+    if (const CheckpointTensor* t = ck.find(name)) model_.param(name).copy_from(t->data);
   model_.mark_params_set();
 }
 

@@ -8,6 +8,7 @@ int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_plugins(int argc, char** argv);
 int cmd_checkpoint(int argc, char** argv);
+int cmd_report(int argc, char** argv);
 
 }  // namespace plexus::cli
 

@@ -43,6 +43,19 @@ AttrMap parse_key_values(const std::vector<std::string>& items, const std::strin
   return m;
 }
 
+proto::ModelDef load_model_with_sets(const std::string& path, const po::variables_map& vm) {
+  proto::ModelDef def = load_model_def(path);
+  if (!vm.count("set")) return def;
+  std::map<std::string, int64_t> values;
+  for (const auto& [name, value] : parse_key_values(vm["set"].as<std::vector<std::string>>(), "--set")) {
+    const auto* v = std::get_if<int64_t>(&value.get());
+    if (v == nullptr) throw Error(ErrorCode::kInvalid, "--set " + name + "=" + value.str() + ": expected an integer");
+    values[name] = *v;
+  }
+  set_model_vars(def, values, path);
+  return def;
+}
+
 std::optional<DataSpec> data_spec_or_default(const po::variables_map& vm, const std::string& flag,
                                              const Model& model, bool test) {
   if (vm.count(flag)) return parse_data_spec(vm[flag].as<std::string>());

@@ -29,6 +29,10 @@ std::string folder_of(const std::string& path);
 /// "key=value" pairs into an AttrMap (values typed by AttrValue::parse).
 AttrMap parse_key_values(const std::vector<std::string>& items, const std::string& flag);
 
+/// The model file at `path` with `--set NAME=VALUE ...` applied to its
+/// variables (repeat counts), ready for plexus::Model.
+proto::ModelDef load_model_with_sets(const std::string& path, const po::variables_map& vm);
+
 /// --data SPEC if given, else the model's default data (train or test).
 std::optional<DataSpec> data_spec_or_default(const po::variables_map& vm, const std::string& flag,
                                              const Model& model, bool test);

@@ -19,6 +19,8 @@ int cmd_eval(int argc, char** argv) {
       ("batch-size", po::value<int64_t>()->default_value(256), "evaluation batch size")
       ("json", "print one JSON object instead of text")
       ("threads", po::value<int>()->default_value(0), "thread budget (0: all hardware threads)")
+      ("set", po::value<std::vector<std::string>>()->multitoken(),
+       "NAME=VALUE: set a model variable, e.g. a repeat count (--set T=8)")
       ("plain-layouts", "keep every tensor plain row-major (no oneDNN blocked layouts between ops)");
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -30,7 +32,7 @@ int cmd_eval(int argc, char** argv) {
   ro.blocked_layouts = vm->count("plain-layouts") == 0;
   Runtime rt(ro);
   const std::string path = (*vm)["model"].as<std::string>();
-  Model model(rt, load_model_def(path), path);
+  Model model(rt, load_model_with_sets(path, *vm), path);
   auto spec = data_spec_or_default(*vm, "data", model, true);
   if (!spec) throw Error(ErrorCode::kInvalid, "no data: pass --data SPEC or give the model a train.test_data");
   Dataset data = load_dataset(*spec);

@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"eval", "evaluate a trained checkpoint: loss and accuracy", &plexus::cli::cmd_eval},
     {"plugins", "list every loaded kernel with its attributes", &plexus::cli::cmd_plugins},
     {"checkpoint", "export a checkpoint to .npy files, or import them", &plexus::cli::cmd_checkpoint},
+    {"report", "line charts (SVG or HTML) of metrics CSV files", &plexus::cli::cmd_report},
 };
 
 void usage(std::ostream& os) {

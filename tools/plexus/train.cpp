@@ -35,6 +35,8 @@ int cmd_train(int argc, char** argv) {
       ("on-nan", po::value<std::string>()->default_value("stop"),
        "on a NaN/Inf loss, gradient or parameter: stop (error, nothing saved after it) or skip-step")
       ("threads", po::value<int>()->default_value(0), "thread budget (0: all hardware threads)")
+      ("set", po::value<std::vector<std::string>>()->multitoken(),
+       "NAME=VALUE: set a model variable, e.g. a repeat count (--set T=8)")
       ("plain-layouts", "keep every tensor plain row-major (no oneDNN blocked layouts between ops)");
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -48,7 +50,7 @@ int cmd_train(int argc, char** argv) {
   ro.blocked_layouts = vm->count("plain-layouts") == 0;
   Runtime rt(ro);
   const std::string path = (*vm)["model"].as<std::string>();
-  Model model(rt, load_model_def(path), path);
+  Model model(rt, load_model_with_sets(path, *vm), path);
   const proto::TrainDefaults& d = model.def().train();
 
   TrainOptions opt;

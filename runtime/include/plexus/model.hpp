@@ -39,6 +39,13 @@ namespace plexus {
 proto::ModelDef load_model_def(const std::string& path);
 /// Parses text format; `source` names the origin in messages.
 proto::ModelDef parse_model_def_text(const std::string& text, const std::string& source);
+/// Sets model variables (ModelDef.vars, the counts of repeated blocks) as
+/// `--set NAME=VALUE` does; an unknown name or a negative value is an error
+/// naming `source`. Apply before constructing the Model.
+void set_model_vars(proto::ModelDef& def, const std::map<std::string, int64_t>& values, const std::string& source);
+/// `def` with every RepeatDef unrolled into plain nodes (see plexus.proto):
+/// what a Model runs. Errors name `source`, the repeat and the field.
+proto::ModelDef unroll_repeats(const proto::ModelDef& def, const std::string& source);
 
 class Model {
  public:
@@ -53,6 +60,7 @@ class Model {
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
+  /// The definition as run: repeats unrolled into nodes (plexus.proto RepeatDef).
   const proto::ModelDef& def() const { return def_; }
   const std::string& source() const { return source_; }
   const RuntimeContext& context() const { return *ctx_; }
