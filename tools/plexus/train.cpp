@@ -7,11 +7,143 @@
 #include <plexus/error.hpp>
 #include <plexus/trainer.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <unistd.h>
 
 namespace plexus::cli {
+
+namespace {
+
+/// One training run: which optimizer, its hyperparameters from --opt, and
+/// where its metrics and checkpoint go.
+struct Run {
+  std::string optimizer;  // empty: --optimizer or the model's
+  AttrMap opt;            // --opt entries that apply to this run
+  std::string metrics, save;
+};
+
+void train_once(const po::variables_map& vm, const Run& run) {
+  RuntimeOptions ro;
+  ro.threads = vm["threads"].as<int>();
+  ro.blocked_layouts = vm.count("plain-layouts") == 0;
+  Runtime rt(ro);
+  const std::string path = vm["model"].as<std::string>();
+  Model model(rt, load_model_with_sets(path, vm), path);
+  const proto::TrainDefaults& d = model.def().train();
+
+  TrainOptions opt;
+  opt.epochs = vm.count("epochs") ? vm["epochs"].as<int64_t>() : (d.epochs() > 0 ? d.epochs() : 1);
+  opt.batch_size = vm.count("batch-size") ? vm["batch-size"].as<int64_t>() : (d.batch_size() > 0 ? d.batch_size() : 32);
+  opt.optimizer = !run.optimizer.empty() ? run.optimizer : (d.optimizer().empty() ? "sgd" : d.optimizer());
+  if (opt.optimizer == d.optimizer()) {
+    for (const auto& [k, v] : d.optimizer_hparams()) {
+      switch (v.value_case()) {
+        case proto::AttrValue::kF: opt.hparams[k] = AttrValue(v.f()); break;
+        case proto::AttrValue::kI: opt.hparams[k] = AttrValue(static_cast<int64_t>(v.i())); break;
+        case proto::AttrValue::kB: opt.hparams[k] = AttrValue(v.b()); break;
+        case proto::AttrValue::kS: opt.hparams[k] = AttrValue(v.s()); break;
+        default: break;
+      }
+    }
+  }
+  for (const auto& [k, v] : run.opt) opt.hparams[k] = v;
+  opt.seed = vm.count("seed") ? vm["seed"].as<uint64_t>() : d.seed();
+  opt.shuffle = !vm.count("no-shuffle");
+  opt.metrics_csv = run.metrics;
+  opt.save_path = run.save;
+  opt.save_every = vm["save-every"].as<int64_t>();
+  opt.on_nan = vm["on-nan"].as<std::string>();
+
+  auto train_spec = data_spec_or_default(vm, "data", model, false);
+  if (!train_spec)
+    throw Error(ErrorCode::kInvalid, "no training data: pass --data SPEC or give the model a train.train_data");
+  Dataset train = load_dataset(*train_spec);
+  std::optional<Dataset> test;
+  if (auto ts = data_spec_or_default(vm, "test-data", model, true)) test = load_dataset(*ts);
+
+  Trainer trainer(model, opt);
+  if (vm.count("init")) trainer.restore(load_checkpoint(vm["init"].as<std::string>()));
+
+  std::printf("plexus train %s: %lld training samples%s, %lld epochs, batch %lld, optimizer %s, lr %g, %d threads\n",
+              path.c_str(), static_cast<long long>(train.size()),
+              test ? (", " + std::to_string(test->size()) + " test samples").c_str() : "",
+              static_cast<long long>(opt.epochs), static_cast<long long>(opt.batch_size), opt.optimizer.c_str(),
+              trainer.lr(), rt.threads());
+  std::fflush(stdout);
+  Progress progress(opt.epochs, ::isatty(STDOUT_FILENO) != 0);
+  TrainCallbacks cb;
+  cb.on_step = [&](const StepInfo& s) { progress.step(s); };
+  cb.on_epoch = [&](const EpochInfo& e) { progress.epoch(e); };
+  auto history = trainer.fit(train, test ? &*test : nullptr, cb);
+
+  const EvalResult final_eval = test ? trainer.evaluate(*test) : trainer.evaluate(train);
+  std::printf("%s accuracy: %.4f (%lld/%lld), loss %.4f\n", test ? "test" : "train", final_eval.accuracy,
+              static_cast<long long>(final_eval.correct), static_cast<long long>(final_eval.counted), final_eval.loss);
+  if (!opt.save_path.empty()) std::printf("checkpoint: %s\n", opt.save_path.c_str());
+  if (!opt.metrics_csv.empty()) std::printf("metrics: %s\n", opt.metrics_csv.c_str());
+}
+
+// "runs/mlp.csv" + "adam" -> "runs/mlp.adam.csv"
+std::string with_tag(const std::string& path, const std::string& tag) {
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + "." + tag;
+  return path.substr(0, dot) + "." + tag + path.substr(dot);
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    out.push_back(text.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// The same model from the same initialization once per optimizer: one
+// metrics CSV each, then a chart comparing them (plexus report).
+int compare_optimizers(const po::variables_map& vm, const std::vector<std::string>& names) {
+  const std::string model = vm["model"].as<std::string>();
+  const std::string stem = model.substr(model.find_last_of('/') + 1);
+  const std::string base = vm.count("metrics") ? vm["metrics"].as<std::string>()
+                                               : stem.substr(0, stem.find_last_of('.')) + ".csv";
+  const AttrMap given = vm.count("opt") ? parse_key_values(vm["opt"].as<std::vector<std::string>>(), "--opt") : AttrMap{};
+  for (const auto& [k, v] : given)
+    if (const size_t dot = k.find('.'); dot != std::string::npos &&
+                                        std::find(names.begin(), names.end(), k.substr(0, dot)) == names.end())
+      throw Error(ErrorCode::kInvalid, "--opt " + k + ": '" + k.substr(0, dot) + "' is not one of the optimizers run");
+  std::vector<std::string> csvs;
+  for (const std::string& name : names) {
+    if (name.empty()) throw Error(ErrorCode::kInvalid, "--optimizer: an empty name in the list");
+    Run run{name, {}, with_tag(base, name), vm.count("save") ? with_tag(vm["save"].as<std::string>(), name) : ""};
+    // "lr=0.1" for all, then "adam.lr=0.001" for adam only (the specific one wins).
+    for (const auto& [k, v] : given)
+      if (k.find('.') == std::string::npos) run.opt[k] = v;
+    for (const auto& [k, v] : given)
+      if (const size_t dot = k.find('.'); dot != std::string::npos && k.substr(0, dot) == name)
+        run.opt[k.substr(dot + 1)] = v;
+    std::printf("== %s ==\n", name.c_str());
+    train_once(vm, run);
+    csvs.push_back(run.metrics);
+  }
+  const std::string tagged = with_tag(base, "compare");  // mlp.compare.csv -> mlp.compare.html
+  const std::string out =
+      vm.count("report") ? vm["report"].as<std::string>() : tagged.substr(0, tagged.find_last_of('.')) + ".html";
+  std::string labels;
+  for (const std::string& n : names) labels += (labels.empty() ? "" : ",") + n;
+  std::vector<std::string> args{"report"};
+  args.insert(args.end(), csvs.begin(), csvs.end());
+  for (const char* a : {"--out", out.c_str(), "--labels", labels.c_str(), "--title", stem.c_str()}) args.push_back(a);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return cmd_report(static_cast<int>(argv.size()), argv.data());
+}
+
+}  // namespace
 
 int cmd_train(int argc, char** argv) {
   po::options_description o("options");
@@ -37,73 +169,27 @@ int cmd_train(int argc, char** argv) {
       ("threads", po::value<int>()->default_value(0), "thread budget (0: all hardware threads)")
       ("set", po::value<std::vector<std::string>>()->multitoken(),
        "NAME=VALUE: set a model variable, e.g. a repeat count (--set T=8)")
-      ("plain-layouts", "keep every tensor plain row-major (no oneDNN blocked layouts between ops)");
+      ("plain-layouts", "keep every tensor plain row-major (no oneDNN blocked layouts between ops)")
+      ("report", po::value<std::string>(), "with several optimizers: the comparison chart (.html or .svg; "
+                                           "default: next to the metrics, *.compare.html)");
   po::positional_options_description pos;
   pos.add("model", 1);
   auto vm = parse(argc, argv, "plexus train MODEL [options]\n\nSPEC: FORMAT:PATH[,key=value...], e.g. "
-                              "idx:images.gz,labels=labels.gz,rows=0:8000,scale=0.00392156862745098",
+                              "idx:images.gz,labels=labels.gz,rows=0:8000,scale=0.00392156862745098\n"
+                              "--optimizer a,b,c trains once per optimizer from the same initialization and "
+                              "charts them (--opt b.lr=0.01 sets one optimizer's value)",
                   o, pos);
   if (!vm) return 0;
-
-  RuntimeOptions ro;
-  ro.threads = (*vm)["threads"].as<int>();
-  ro.blocked_layouts = vm->count("plain-layouts") == 0;
-  Runtime rt(ro);
-  const std::string path = (*vm)["model"].as<std::string>();
-  Model model(rt, load_model_with_sets(path, *vm), path);
-  const proto::TrainDefaults& d = model.def().train();
-
-  TrainOptions opt;
-  opt.epochs = vm->count("epochs") ? (*vm)["epochs"].as<int64_t>() : (d.epochs() > 0 ? d.epochs() : 1);
-  opt.batch_size = vm->count("batch-size") ? (*vm)["batch-size"].as<int64_t>() : (d.batch_size() > 0 ? d.batch_size() : 32);
-  opt.optimizer = vm->count("optimizer") ? (*vm)["optimizer"].as<std::string>() : (d.optimizer().empty() ? "sgd" : d.optimizer());
-  if (!vm->count("optimizer") || opt.optimizer == d.optimizer()) {
-    for (const auto& [k, v] : d.optimizer_hparams()) {
-      switch (v.value_case()) {
-        case proto::AttrValue::kF: opt.hparams[k] = AttrValue(v.f()); break;
-        case proto::AttrValue::kI: opt.hparams[k] = AttrValue(static_cast<int64_t>(v.i())); break;
-        case proto::AttrValue::kB: opt.hparams[k] = AttrValue(v.b()); break;
-        case proto::AttrValue::kS: opt.hparams[k] = AttrValue(v.s()); break;
-        default: break;
-      }
-    }
+  if (vm->count("optimizer")) {
+    const std::vector<std::string> names = split_commas((*vm)["optimizer"].as<std::string>());
+    if (names.size() > 1) return compare_optimizers(*vm, names);
   }
-  if (vm->count("opt"))
-    for (auto& [k, v] : parse_key_values((*vm)["opt"].as<std::vector<std::string>>(), "--opt")) opt.hparams[k] = v;
-  opt.seed = vm->count("seed") ? (*vm)["seed"].as<uint64_t>() : d.seed();
-  opt.shuffle = !vm->count("no-shuffle");
-  if (vm->count("metrics")) opt.metrics_csv = (*vm)["metrics"].as<std::string>();
-  if (vm->count("save")) opt.save_path = (*vm)["save"].as<std::string>();
-  opt.save_every = (*vm)["save-every"].as<int64_t>();
-  opt.on_nan = (*vm)["on-nan"].as<std::string>();
-
-  auto train_spec = data_spec_or_default(*vm, "data", model, false);
-  if (!train_spec)
-    throw Error(ErrorCode::kInvalid, "no training data: pass --data SPEC or give the model a train.train_data");
-  Dataset train = load_dataset(*train_spec);
-  std::optional<Dataset> test;
-  if (auto ts = data_spec_or_default(*vm, "test-data", model, true)) test = load_dataset(*ts);
-
-  Trainer trainer(model, opt);
-  if (vm->count("init")) trainer.restore(load_checkpoint((*vm)["init"].as<std::string>()));
-
-  std::printf("plexus train %s: %lld training samples%s, %lld epochs, batch %lld, optimizer %s, lr %g, %d threads\n",
-              path.c_str(), static_cast<long long>(train.size()),
-              test ? (", " + std::to_string(test->size()) + " test samples").c_str() : "",
-              static_cast<long long>(opt.epochs), static_cast<long long>(opt.batch_size), opt.optimizer.c_str(),
-              trainer.lr(), rt.threads());
-  std::fflush(stdout);
-  Progress progress(opt.epochs, ::isatty(STDOUT_FILENO) != 0);
-  TrainCallbacks cb;
-  cb.on_step = [&](const StepInfo& s) { progress.step(s); };
-  cb.on_epoch = [&](const EpochInfo& e) { progress.epoch(e); };
-  auto history = trainer.fit(train, test ? &*test : nullptr, cb);
-
-  const EvalResult final_eval = test ? trainer.evaluate(*test) : trainer.evaluate(train);
-  std::printf("%s accuracy: %.4f (%lld/%lld), loss %.4f\n", test ? "test" : "train", final_eval.accuracy,
-              static_cast<long long>(final_eval.correct), static_cast<long long>(final_eval.counted), final_eval.loss);
-  if (!opt.save_path.empty()) std::printf("checkpoint: %s\n", opt.save_path.c_str());
-  if (!opt.metrics_csv.empty()) std::printf("metrics: %s\n", opt.metrics_csv.c_str());
+  Run run;
+  if (vm->count("optimizer")) run.optimizer = (*vm)["optimizer"].as<std::string>();
+  if (vm->count("opt")) run.opt = parse_key_values((*vm)["opt"].as<std::vector<std::string>>(), "--opt");
+  if (vm->count("metrics")) run.metrics = (*vm)["metrics"].as<std::string>();
+  if (vm->count("save")) run.save = (*vm)["save"].as<std::string>();
+  train_once(*vm, run);
   return 0;
 }
 
