@@ -257,7 +257,7 @@ std::string join_keys(const auto& map) {
 void Registry::add_plugin(const plx_plugin_desc* desc, const std::string& file, int32_t (*thread_budget)(void)) {
   check_plugin(desc, file);
   Check c(file, desc->name);
-  const KernelOrigin origin{file, desc->name, desc->version, thread_budget};
+  const KernelOrigin origin{file, desc->name, desc->version, thread_budget, desc->abi_major, desc->abi_minor};
 
   // Names across both kinds, this plugin's and the registered ones: a model
   // file names kernels, and one name must mean one kernel.

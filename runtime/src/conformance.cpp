@@ -187,7 +187,10 @@ std::vector<CheckResult> check_plugin(const std::string& file) {
                                               : nullptr;
   const std::string plugin = origin ? origin->plugin + " " + origin->plugin_version : file;
   out.push_back({"handshake", true,
-                 "loaded '" + plugin + "' (ABI " + std::to_string(PLX_ABI_MAJOR) + "." + std::to_string(PLX_ABI_MINOR) +
+                 "loaded '" + plugin + "' (built for ABI " +
+                     (origin ? std::to_string(origin->abi_major) + "." + std::to_string(origin->abi_minor)
+                             : std::string("?")) +
+                     ", runtime " + std::to_string(PLX_ABI_MAJOR) + "." + std::to_string(PLX_ABI_MINOR) +
                      "): " + std::to_string(ops.size()) + " op(s), " + std::to_string(opts.size()) + " optimizer(s)"});
   if (ops.empty() && opts.empty()) out.push_back({"kernels", false, "the plugin declares no kernels"});
 

@@ -117,6 +117,8 @@ TEST(Abi10Plugin, LoadsWithItsReportedVersion) {
     EXPECT_EQ(k.origin().file, kPluginFile) << name;
     EXPECT_EQ(k.origin().plugin, "fixture-abi10") << name;
     EXPECT_EQ(k.origin().plugin_version, "1.0.3") << name;
+    EXPECT_EQ(k.origin().abi_major, 1u) << name;
+    EXPECT_EQ(k.origin().abi_minor, 0u) << name;  // what the plugin declared, not the runtime's 1.1
     EXPECT_EQ(k.desc().struct_size, PLX_END_OF(plx_op_desc, metric)) << name;
     EXPECT_FALSE(k.takes_layouts()) << name;
   }

@@ -75,6 +75,8 @@ struct KernelOrigin {
   std::string plugin;          // plx_plugin_desc.name
   std::string plugin_version;
   int32_t (*thread_budget)(void) = nullptr;  // handed to op instances; NULL reads as 1
+  uint32_t abi_major = PLX_ABI_MAJOR;         // the ABI the plugin was built for
+  uint32_t abi_minor = PLX_ABI_MINOR;
 };
 
 struct InferResult {
