@@ -52,8 +52,7 @@ void Conv2d::infer(sdk::InferContext& ctx) {
     ctx.fail("conv2d kernel is larger than the padded input: kernel " + num(g.k) + " with dilation " +
              num(g.dilation) + " spans " + num(span) + ", padded input is " + num(g.h + 2 * g.padding) + "x" +
              num(g.w + 2 * g.padding) + " (src " + src.str() + ", padding " + num(g.padding) + ")");
-  const std::string_view act = ctx.attrs().str("activation");
-  if (act != "none" && act != "relu") ctx.fail("conv2d attribute 'activation' must be none or relu, got '" + std::string(act) + "'");
+  FusedRelu::requested(ctx, "conv2d");  // validates the attribute
   const int64_t taps = g.k * g.k;
   const int64_t fan_in = g.c / g.groups * taps, fan_out = g.oc * taps;  // as torch.nn.init computes them
   ctx.set_dst(sdk::Shape{g.n, g.oc, g.oh, g.ow});
@@ -108,6 +107,7 @@ Pd with_weights(const md& preferred, const md& fallback, Make make) {
 bool Conv2d::build(const sdk::InstanceContext& ctx, bool blocked) {
   // A second build (plain, after a blocked one fell through) starts clean.
   weights_to_fwd_ = weights_to_bwd_ = diff_weights_to_user_ = diff_dst_to_plain_ = Reorder();
+  fused_relu_ = FusedRelu();
   const dnnl::memory::dims src_dims{g_.n, g_.c, g_.h, g_.w}, dst_dims{g_.n, g_.oc, g_.oh, g_.ow};
   // [OC, C/g, K, K] is oihw; split as [g, OC/g, C/g, K, K] it is goihw, same bytes.
   const dnnl::memory::dims w_dims = g_.groups == 1
@@ -128,13 +128,8 @@ bool Conv2d::build(const sdk::InstanceContext& ctx, bool blocked) {
   using BwdWeights = dnnl::convolution_backward_weights;
   const auto alg = dnnl::algorithm::convolution_direct;
   const auto& eng = dnnl_.engine();
-  dnnl::primitive_attr fwd_attr = user_scratchpad_attr();
-  if (relu_) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    fwd_attr.set_post_ops(ops);
-  }
   const auto attr = user_scratchpad_attr();
+  const dnnl::primitive_attr fwd_attr = relu_ ? FusedRelu::forward_attr() : attr;
   const auto prop = dnnl::prop_kind::forward_training;
   fwd_pd_ = bias_ ? Fwd::primitive_desc({prop, alg, src_md_, w_req, bias_md_, dst_req, strides, dilates, pad, pad},
                                         fwd_attr, eng)
@@ -176,14 +171,7 @@ bool Conv2d::build(const sdk::InstanceContext& ctx, bool blocked) {
     weights_to_bwd_ = Reorder(dnnl_, user_weights_md_, bwd_weights_md_);
   if (diff_weights_md_ != user_weights_md_)
     diff_weights_to_user_ = Reorder(dnnl_, diff_weights_md_, user_weights_md_);
-  if (relu_) {
-    relu_fwd_pd_ = dnnl::eltwise_forward::primitive_desc(
-        {dnnl::prop_kind::forward_training, dnnl::algorithm::eltwise_relu_use_dst_for_bwd, dst_md_, 0.0f, 0.0f}, attr,
-        eng);
-    relu_bwd_pd_ = dnnl::eltwise_backward::primitive_desc(
-        {dnnl::algorithm::eltwise_relu_use_dst_for_bwd, dst_md_, dst_md_, 0.0f, 0.0f}, attr, eng, relu_fwd_pd_);
-    relu_bwd_ = dnnl::eltwise_backward(relu_bwd_pd_);
-  }
+  if (relu_) fused_relu_ = FusedRelu(dnnl_, dst_md_);
   return true;
 }
 
@@ -219,10 +207,7 @@ void Conv2d::backward(sdk::BackwardContext& ctx) const {
   const float* diff_dst = ctx.diff_dst().data();
   ScratchBuffer masked(relu_ ? dst_md_.get_size() : 0, dnnl_.scratch());
   if (relu_) {
-    dnnl_.run("conv2d fused relu backward", relu_bwd_, relu_bwd_pd_.scratchpad_desc(),
-              {{DNNL_ARG_DST, dnnl_.wrap(dst_md_, ctx.dst().data())},
-               {DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, diff_dst)},
-               {DNNL_ARG_DIFF_SRC, dnnl_.wrap(dst_md_, masked.floats())}});
+    fused_relu_.mask(dnnl_, "conv2d fused relu backward", ctx.dst().data(), diff_dst, masked.floats());
     diff_dst = masked.floats();
   }
   backward_data(ctx, diff_dst);

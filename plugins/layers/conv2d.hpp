@@ -70,9 +70,7 @@ struct Conv2d : sdk::OpDefaults {
   Reorder diff_dst_to_plain_;
   dnnl_memory_desc_t dst_layout_{};  // handed to the runtime when dst is blocked
   Reorder weights_to_fwd_, weights_to_bwd_, diff_weights_to_user_;
-  dnnl::eltwise_forward::primitive_desc relu_fwd_pd_;  // only a hint for relu_bwd_pd_
-  dnnl::eltwise_backward::primitive_desc relu_bwd_pd_;
-  dnnl::eltwise_backward relu_bwd_;
+  FusedRelu fused_relu_;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
   dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;

@@ -20,9 +20,7 @@ void Linear::infer(sdk::InferContext& ctx) {
   const int64_t in = flat_features(src);
   if (in <= 0) ctx.fail("linear needs at least one input feature, got src " + src.str());
   if (out <= 0) ctx.fail("attribute 'out_features' must be > 0, got " + std::to_string(out));
-  const std::string_view act = ctx.attrs().str("activation");
-  if (act != "none" && act != "relu")
-    ctx.fail("linear attribute 'activation' must be none or relu, got '" + std::string(act) + "'");
+  FusedRelu::requested(ctx, "linear");  // validates the attribute
   ctx.set_dst(sdk::Shape{src[0], out});
   ctx.set_param(0, sdk::Shape{out, in}, in, out);
   ctx.set_param(1, sdk::Shape{ctx.attrs().boolean("bias") ? out : 0}, in, out);
@@ -45,12 +43,7 @@ Linear::Linear(const sdk::InstanceContext& ctx)
     using BwdData = dnnl::inner_product_backward_data;
     using BwdWeights = dnnl::inner_product_backward_weights;
     const auto attr = user_scratchpad_attr();
-    dnnl::primitive_attr fwd_attr = user_scratchpad_attr();
-    if (relu_) {
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-      fwd_attr.set_post_ops(ops);
-    }
+    const dnnl::primitive_attr fwd_attr = relu_ ? FusedRelu::forward_attr() : attr;
     const auto& eng = dnnl_.engine();
     const auto prop = dnnl::prop_kind::forward_training;
     fwd_pd_ = bias_ ? Fwd::primitive_desc({prop, src_md_, weights_md_, bias_md_, dst_md_}, fwd_attr, eng)
@@ -61,12 +54,7 @@ Linear::Linear(const sdk::InstanceContext& ctx)
     fwd_ = dnnl::inner_product_forward(fwd_pd_);
     bwd_data_ = dnnl::inner_product_backward_data(bwd_data_pd_);
     bwd_weights_ = dnnl::inner_product_backward_weights(bwd_weights_pd_);
-    if (relu_) {
-      const auto relu = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
-      relu_fwd_pd_ = dnnl::eltwise_forward::primitive_desc({prop, relu, dst_md_, 0.0f, 0.0f}, attr, eng);
-      relu_bwd_pd_ = dnnl::eltwise_backward::primitive_desc({relu, dst_md_, dst_md_, 0.0f, 0.0f}, attr, eng, relu_fwd_pd_);
-      relu_bwd_ = dnnl::eltwise_backward(relu_bwd_pd_);
-    }
+    if (relu_) fused_relu_ = FusedRelu(dnnl_, dst_md_);
   });
 }
 
@@ -89,10 +77,7 @@ void Linear::backward(sdk::BackwardContext& ctx) const {
   const float* diff_dst = ctx.diff_dst().data();
   ScratchBuffer masked(relu_ ? dst_md_.get_size() : 0, dnnl_.scratch());
   if (relu_) {
-    dnnl_.run("linear fused relu backward", relu_bwd_, relu_bwd_pd_.scratchpad_desc(),
-              {{DNNL_ARG_DST, dnnl_.wrap(dst_md_, ctx.dst().data())},
-               {DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, diff_dst)},
-               {DNNL_ARG_DIFF_SRC, dnnl_.wrap(dst_md_, masked.floats())}});
+    fused_relu_.mask(dnnl_, "linear fused relu backward", ctx.dst().data(), diff_dst, masked.floats());
     diff_dst = masked.floats();
   }
   const sdk::Tensor diff_src = ctx.diff_src(0);

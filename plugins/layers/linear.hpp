@@ -45,9 +45,7 @@ struct Linear : sdk::OpDefaults {
   bool bias_;
   bool relu_;
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
-  dnnl::eltwise_forward::primitive_desc relu_fwd_pd_;  // only a hint for relu_bwd_pd_
-  dnnl::eltwise_backward::primitive_desc relu_bwd_pd_;
-  dnnl::eltwise_backward relu_bwd_;
+  FusedRelu fused_relu_;
   dnnl::inner_product_forward::primitive_desc fwd_pd_;
   dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
   dnnl::inner_product_backward_weights::primitive_desc bwd_weights_pd_;

@@ -97,19 +97,6 @@ StepResult step(bool blocked, const std::map<std::string, Tensor>& feeds) {
   return r;
 }
 
-// |a - b| <= tol * max|b|, elementwise.
-void expect_close(const Tensor& a, const Tensor& b, double tol, const std::string& what) {
-  ASSERT_EQ(a.shape(), b.shape()) << what;
-  ASSERT_FALSE(a.blocked() || b.blocked()) << what;
-  double scale = 0;
-  for (float v : b.span()) scale = std::max(scale, static_cast<double>(std::abs(v)));
-  int bad = 0;
-  for (int64_t i = 0; i < a.numel(); ++i)
-    if (std::abs(static_cast<double>(a.data()[i]) - b.data()[i]) > tol * std::max(scale, 1e-6) && ++bad <= 3)
-      ADD_FAILURE() << what << "[" << i << "]: " << a.data()[i] << " vs " << b.data()[i] << " (scale " << scale << ")";
-  EXPECT_EQ(bad, 0) << what;
-}
-
 TEST(Abi10Plugin, LoadsWithItsReportedVersion) {
   Runtime rt(options(true));
   for (const char* name : {"abi10_scale", "abi10_channel_scale"}) {
@@ -225,13 +212,13 @@ TEST(Abi10Plugin, BehindABlockedConvGivesThePlainResults) {
   EXPECT_TRUE(blocked.conv_grad_blocked_like_conv);
 
   EXPECT_NEAR(blocked.loss, plain.loss, 1e-5 * std::max(1.0f, std::abs(plain.loss)));
-  expect_close(blocked.output, plain.output, 1e-5, "output");
+  test::expect_close_to_scale(blocked.output, plain.output, 1e-5, "output");
   ASSERT_EQ(blocked.grads.size(), plain.grads.size());
   ASSERT_TRUE(plain.grads.count("cscale.weights"));
   ASSERT_TRUE(plain.grads.count("cscale.bias"));
-  for (const auto& [name, g] : plain.grads) expect_close(blocked.grads.at(name), g, 1e-5, "grad " + name);
-  expect_close(blocked.conv, plain.conv, 1e-5, "conv (what abi10_channel_scale read)");
-  expect_close(blocked.diff_cscale, plain.diff_cscale, 1e-5, "diff_dst of abi10_channel_scale");
+  for (const auto& [name, g] : plain.grads) test::expect_close_to_scale(blocked.grads.at(name), g, 1e-5, "grad " + name);
+  test::expect_close_to_scale(blocked.conv, plain.conv, 1e-5, "conv (what abi10_channel_scale read)");
+  test::expect_close_to_scale(blocked.diff_cscale, plain.diff_cscale, 1e-5, "diff_dst of abi10_channel_scale");
 
   // diff_weights[c] = sum_{n,h,w} diff_dst * src, in double from what the op read.
   const Tensor& x = blocked.conv;
@@ -245,7 +232,7 @@ TEST(Abi10Plugin, BehindABlockedConvGivesThePlainResults) {
         want[static_cast<size_t>(c)] += static_cast<double>(dy.data()[k]) * x.data()[k];
       }
   const Tensor want_t = Tensor::from(Shape{kChannels}, std::vector<float>(want.begin(), want.end()));
-  expect_close(blocked.grads.at("cscale.weights"), want_t, 1e-5, "diff_weights vs double reference");
+  test::expect_close_to_scale(blocked.grads.at("cscale.weights"), want_t, 1e-5, "diff_weights vs double reference");
 }
 
 TEST(Abi10Plugin, WeightGradientMatchesFiniteDifferences) {

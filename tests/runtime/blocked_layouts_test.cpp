@@ -58,19 +58,6 @@ StepResult step(const std::string& model_path, bool blocked, const std::map<std:
   return r;
 }
 
-// |a - b| <= tol * max|b|, elementwise.
-void expect_close(const Tensor& a, const Tensor& b, double tol, const std::string& what) {
-  ASSERT_EQ(a.shape(), b.shape()) << what;
-  ASSERT_FALSE(a.blocked() || b.blocked()) << what;
-  double scale = 0;
-  for (float v : b.span()) scale = std::max(scale, static_cast<double>(std::abs(v)));
-  int bad = 0;
-  for (int64_t i = 0; i < a.numel(); ++i)
-    if (std::abs(static_cast<double>(a.data()[i]) - b.data()[i]) > tol * std::max(scale, 1e-6) && ++bad <= 3)
-      ADD_FAILURE() << what << "[" << i << "]: " << a.data()[i] << " vs " << b.data()[i] << " (scale " << scale << ")";
-  EXPECT_EQ(bad, 0) << what;
-}
-
 void check_model(const std::string& rel, int64_t batch) {
   const std::string path = test::source_path(rel);
   const auto feeds = mnist_batch(path, batch);
@@ -79,9 +66,9 @@ void check_model(const std::string& rel, int64_t batch) {
   EXPECT_EQ(plain.blocked_values, 0);
   EXPECT_GT(blocked.blocked_values, 0) << "no value of " << rel << " stayed in a blocked layout";
   EXPECT_NEAR(blocked.loss, plain.loss, 1e-5 * std::max(1.0f, std::abs(plain.loss)));
-  expect_close(blocked.output, plain.output, 1e-5, rel + " output");
+  test::expect_close_to_scale(blocked.output, plain.output, 1e-5, rel + " output");
   ASSERT_EQ(blocked.grads.size(), plain.grads.size());
-  for (const auto& [name, g] : plain.grads) expect_close(blocked.grads.at(name), g, 1e-4, rel + " grad " + name);
+  for (const auto& [name, g] : plain.grads) test::expect_close_to_scale(blocked.grads.at(name), g, 1e-4, rel + " grad " + name);
 }
 
 TEST(BlockedLayouts, LenetGivesThePlainResults) { check_model("models/mnist_lenet.pbtxt", 32); }

@@ -2,7 +2,9 @@
 
 #include <plexus/plugin_loader.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <cstdio>
@@ -60,6 +62,18 @@ Tensor random_tensor(const Shape& shape, uint64_t seed) {
   Tensor t = Tensor::empty(shape);
   for (float& v : t.span()) v = dist(rng);
   return t;
+}
+
+void expect_close_to_scale(const Tensor& a, const Tensor& b, double tol, const std::string& what) {
+  ASSERT_EQ(a.shape(), b.shape()) << what;
+  ASSERT_FALSE(a.blocked() || b.blocked()) << what;
+  double scale = 0;
+  for (float v : b.span()) scale = std::max(scale, static_cast<double>(std::abs(v)));
+  int bad = 0;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    if (std::abs(static_cast<double>(a.data()[i]) - b.data()[i]) > tol * std::max(scale, 1e-6) && ++bad <= 3)
+      ADD_FAILURE() << what << "[" << i << "]: " << a.data()[i] << " vs " << b.data()[i] << " (scale " << scale << ")";
+  EXPECT_EQ(bad, 0) << what;
 }
 
 }  // namespace plexus::test

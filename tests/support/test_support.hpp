@@ -51,6 +51,11 @@ bool same_bits(const Tensor& a, const Tensor& b);
 /// Seeded N(0, 3^2) values.
 Tensor random_tensor(const Shape& shape, uint64_t seed);
 
+/// Plain tensors of one shape with |a - b| <= tol * max|b| elementwise (the
+/// f32-rounding comparison of two ways to compute one thing); failures name
+/// `what` and the first few elements.
+void expect_close_to_scale(const Tensor& a, const Tensor& b, double tol, const std::string& what);
+
 }  // namespace plexus::test
 
 #endif
