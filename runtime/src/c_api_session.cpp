@@ -43,25 +43,9 @@ AttrMap parse_hparams(const char* text) {
   return m;
 }
 
-AttrValue from_proto(const proto::AttrValue& v) {
-  switch (v.value_case()) {
-    case proto::AttrValue::kF: return AttrValue(v.f());
-    case proto::AttrValue::kI: return AttrValue(static_cast<int64_t>(v.i()));
-    case proto::AttrValue::kB: return AttrValue(v.b());
-    case proto::AttrValue::kS: return AttrValue(v.s());
-    default: return AttrValue();
-  }
-}
-
 /// The model file's train defaults, overridden by the caller's choices.
 TrainOptions train_options(const Model& model, const char* optimizer, const char* hparams, uint64_t seed) {
-  const proto::TrainDefaults& d = model.def().train();
-  TrainOptions o;
-  const bool named = optimizer != nullptr && *optimizer != '\0';
-  o.optimizer = named ? optimizer : (d.optimizer().empty() ? "sgd" : d.optimizer());
-  if (o.optimizer == d.optimizer())
-    for (const auto& [k, v] : d.optimizer_hparams())
-      if (v.value_case() != proto::AttrValue::VALUE_NOT_SET) o.hparams[k] = from_proto(v);
+  TrainOptions o = train_defaults(model, optimizer != nullptr ? optimizer : "");
   for (auto& [k, v] : parse_hparams(hparams)) o.hparams[k] = v;
   o.seed = seed;
   return o;

@@ -216,6 +216,27 @@ EvalResult Trainer::evaluate(const Dataset& data, int64_t batch_size) const {
   return plexus::evaluate(model_, data, batch_size);
 }
 
+TrainOptions train_defaults(const Model& model, const std::string& optimizer) {
+  const proto::TrainDefaults& d = model.def().train();
+  TrainOptions o;
+  o.epochs = d.epochs() > 0 ? d.epochs() : 1;
+  o.batch_size = d.batch_size() > 0 ? d.batch_size() : 32;
+  o.optimizer = !optimizer.empty() ? optimizer : (d.optimizer().empty() ? "sgd" : d.optimizer());
+  if (o.optimizer == d.optimizer()) {
+    for (const auto& [k, v] : d.optimizer_hparams()) {
+      switch (v.value_case()) {
+        case proto::AttrValue::kF: o.hparams[k] = AttrValue(v.f()); break;
+        case proto::AttrValue::kI: o.hparams[k] = AttrValue(static_cast<int64_t>(v.i())); break;
+        case proto::AttrValue::kB: o.hparams[k] = AttrValue(v.b()); break;
+        case proto::AttrValue::kS: o.hparams[k] = AttrValue(v.s()); break;
+        case proto::AttrValue::VALUE_NOT_SET: break;
+      }
+    }
+  }
+  o.seed = d.seed();
+  return o;
+}
+
 EvalResult evaluate(const Model& model_, const Dataset& data, int64_t batch_size) {
   EvalResult r;
   RuntimeContext::ThreadShare share(model_.context());

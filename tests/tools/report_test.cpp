@@ -2,6 +2,7 @@
 // writes is parsed as XML (Boost.PropertyTree) and checked part by part. The SVG
 // writer's tick helpers are unit-tested directly (svg_chart.cpp is compiled in).
 #include "support/test_support.hpp"
+#include "svg_xml.hpp"
 #include "svg_chart.hpp"
 
 #include <gtest/gtest.h>
@@ -21,6 +22,11 @@ namespace plexus {
 namespace {
 
 namespace pt = boost::property_tree;
+using test::Element;
+using test::descendants;
+using test::texts;
+using test::path_runs;
+using test::with_class;
 namespace fs = std::filesystem;
 using Result = test::ProcessResult;
 
@@ -43,46 +49,6 @@ std::string read_text(const std::string& path) {
 
 const char kHeader[] = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_sec\n";
 
-/// An element of a parsed document: its tag and node (attributes under "<xmlattr>").
-struct Element {
-  std::string tag;
-  const pt::ptree* node;
-  std::string attr(const std::string& name) const { return node->get<std::string>("<xmlattr>." + name, ""); }
-  double num(const std::string& name) const { return std::stod(attr(name)); }
-  std::string text() const { return node->data(); }
-};
-
-/// Every element below `root`, in document order (an explicit stack, no recursion).
-std::vector<Element> descendants(const pt::ptree& root) {
-  std::vector<Element> out;
-  std::vector<std::pair<pt::ptree::const_iterator, pt::ptree::const_iterator>> stack{{root.begin(), root.end()}};
-  while (!stack.empty()) {
-    auto& [it, end] = stack.back();
-    if (it == end) {
-      stack.pop_back();
-      continue;
-    }
-    const auto& [tag, child] = *it++;
-    if (tag == "<xmlattr>" || tag == "<xmlcomment>") continue;
-    out.push_back({tag, &child});
-    stack.emplace_back(child.begin(), child.end());
-  }
-  return out;
-}
-
-std::vector<Element> with_class(const std::vector<Element>& all, const std::string& cls) {
-  std::vector<Element> out;
-  for (const Element& e : all)
-    if (e.attr("class") == cls) out.push_back(e);
-  return out;
-}
-
-std::vector<std::string> texts(const std::vector<Element>& all, const std::string& cls) {
-  std::vector<std::string> out;
-  for (const Element& e : with_class(all, cls)) out.push_back(e.text());
-  return out;
-}
-
 /// The charts of a stacked SVG file: the <svg> inside each <g class="chart">, as element lists.
 std::vector<std::vector<Element>> read_charts(const std::string& path, pt::ptree& doc) {
   pt::read_xml(path, doc);
@@ -90,22 +56,6 @@ std::vector<std::vector<Element>> read_charts(const std::string& path, pt::ptree
   for (const auto& [tag, g] : doc.get_child("svg"))
     if (tag == "g") charts.push_back(descendants(g.get_child("svg")));
   return charts;
-}
-
-/// The points of a path's d attribute, one vector per "M" run.
-std::vector<std::vector<svg::Point>> path_runs(const std::string& d) {
-  std::vector<std::vector<svg::Point>> runs;
-  std::istringstream in(d);
-  std::string tok;
-  while (in >> tok) {
-    if (tok == "h0") continue;
-    if (tok[0] == 'M') runs.emplace_back();
-    svg::Point p;
-    p.x = std::stod(tok.substr(1));
-    in >> p.y;
-    runs.back().push_back(p);
-  }
-  return runs;
 }
 
 void expect_increasing_numbers(const std::vector<std::string>& labels, const std::string& what) {

@@ -1,5 +1,9 @@
-# report_test unit-tests the CLI's own SVG writer too, so that source is compiled
-# into it; it also runs the real `plexus` binary, hence the dependency.
-target_sources(report_test PRIVATE ${PROJECT_SOURCE_DIR}/tools/plexus/svg_chart.cpp)
-target_include_directories(report_test PRIVATE ${PROJECT_SOURCE_DIR}/tools/plexus)
-add_dependencies(report_test plexus)
+# The report and experiment tests drive the libraries directly; some also run
+# the real `plexus` binary, hence the dependency.
+file(GLOB PLEXUS_TOOLS_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*_test.cpp)
+foreach(src ${PLEXUS_TOOLS_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_dependencies(${name} plexus)
+endforeach()
+target_link_libraries(report_test PRIVATE plexus_report)
+target_link_libraries(svg_map_test PRIVATE plexus_report)

@@ -9,6 +9,7 @@ int cmd_eval(int argc, char** argv);
 int cmd_plugins(int argc, char** argv);
 int cmd_checkpoint(int argc, char** argv);
 int cmd_report(int argc, char** argv);
+int cmd_experiment(int argc, char** argv);
 
 }  // namespace plexus::cli
 

@@ -21,6 +21,7 @@ const Command kCommands[] = {
     {"plugins", "list every loaded kernel with its attributes", &plexus::cli::cmd_plugins},
     {"checkpoint", "export a checkpoint to .npy files, or import them", &plexus::cli::cmd_checkpoint},
     {"report", "line charts (SVG or HTML) of metrics CSV files", &plexus::cli::cmd_report},
+    {"experiment", "run one of the course's experiments: CSV, SVG charts, report.html", &plexus::cli::cmd_experiment},
 };
 
 void usage(std::ostream& os) {

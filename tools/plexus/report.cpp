@@ -5,6 +5,7 @@
 // is written, and the output appears atomically (temp file + rename).
 #include "commands.hpp"
 #include "common.hpp"
+#include "report_files.hpp"
 #include "svg_chart.hpp"
 
 #include <plexus/error.hpp>
@@ -140,36 +141,6 @@ std::string base_name(const std::string& path) {
   return dot == std::string::npos || dot == 0 ? b : b.substr(0, dot);
 }
 
-/// Writes `text` to a temp file beside `path`, then renames it over `path`.
-void write_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = folder_of(path) + "/.plexus_report_XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    throw bad("cannot create a temp file in '" + folder_of(path) + "' for '" + path + "': " + std::strerror(errno));
-  ::fchmod(fd, 0644);  // mkstemp makes 0600; a report is meant to be shared
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  const bool ok = done == text.size() && ::fsync(fd) == 0;
-  const bool closed = ::close(fd) == 0;
-  if (!ok || !closed || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw bad("cannot write '" + path + "': " + why);
-  }
-}
-
-std::string html_page(const std::string& title, const std::vector<std::string>& charts) {
-  std::string s = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-                  svg::xml_escape(title) + "</title>\n<style>body{font-family:sans-serif;margin:24px}"
-                  " .chart{margin-bottom:16px}</style>\n</head>\n<body>\n<h1>" + svg::xml_escape(title) + "</h1>\n";
-  for (const std::string& c : charts) s += "<div class=\"chart\">\n" + c + "</div>\n";
-  return s + "</body>\n</html>\n";
-}
-
 std::vector<std::string> split_list(const po::variables_map& vm, const std::string& flag) {
   if (!vm.count(flag)) return {};
   std::vector<std::string> items = split(vm[flag].as<std::string>(), ',');
@@ -258,8 +229,15 @@ int cmd_report(int argc, char** argv) {
 
   std::vector<std::string> rendered;
   for (const svg::Chart& c : build_charts(o, tables, x, ys)) rendered.push_back(svg::render_svg(c));
-  write_atomically(o.out, o.html ? html_page(o.title.empty() ? "plexus report" : o.title, rendered)
-                                 : svg::stack_svg(rendered));
+  std::string text;
+  if (o.html) {
+    report::Page page(o.title.empty() ? "plexus report" : o.title);
+    for (const std::string& c : rendered) page.add_svg(c);
+    text = page.html();
+  } else {
+    text = svg::stack_svg(rendered);
+  }
+  report::write_atomically(o.out, text);
   std::printf("wrote %s: %zu chart(s), %zu run(s)\n", o.out.c_str(), rendered.size(), tables.size());
   return 0;
 }

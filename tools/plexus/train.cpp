@@ -31,25 +31,12 @@ void train_once(const po::variables_map& vm, const Run& run) {
   Runtime rt(ro);
   const std::string path = vm["model"].as<std::string>();
   Model model(rt, load_model_with_sets(path, vm), path);
-  const proto::TrainDefaults& d = model.def().train();
 
-  TrainOptions opt;
-  opt.epochs = vm.count("epochs") ? vm["epochs"].as<int64_t>() : (d.epochs() > 0 ? d.epochs() : 1);
-  opt.batch_size = vm.count("batch-size") ? vm["batch-size"].as<int64_t>() : (d.batch_size() > 0 ? d.batch_size() : 32);
-  opt.optimizer = !run.optimizer.empty() ? run.optimizer : (d.optimizer().empty() ? "sgd" : d.optimizer());
-  if (opt.optimizer == d.optimizer()) {
-    for (const auto& [k, v] : d.optimizer_hparams()) {
-      switch (v.value_case()) {
-        case proto::AttrValue::kF: opt.hparams[k] = AttrValue(v.f()); break;
-        case proto::AttrValue::kI: opt.hparams[k] = AttrValue(static_cast<int64_t>(v.i())); break;
-        case proto::AttrValue::kB: opt.hparams[k] = AttrValue(v.b()); break;
-        case proto::AttrValue::kS: opt.hparams[k] = AttrValue(v.s()); break;
-        default: break;
-      }
-    }
-  }
+  TrainOptions opt = train_defaults(model, run.optimizer);
+  if (vm.count("epochs")) opt.epochs = vm["epochs"].as<int64_t>();
+  if (vm.count("batch-size")) opt.batch_size = vm["batch-size"].as<int64_t>();
   for (const auto& [k, v] : run.opt) opt.hparams[k] = v;
-  opt.seed = vm.count("seed") ? vm["seed"].as<uint64_t>() : d.seed();
+  if (vm.count("seed")) opt.seed = vm["seed"].as<uint64_t>();
   opt.shuffle = !vm.count("no-shuffle");
   opt.metrics_csv = run.metrics;
   opt.save_path = run.save;

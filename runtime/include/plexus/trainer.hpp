@@ -83,6 +83,12 @@ struct TrainCallbacks {
   std::function<void(const EpochInfo&)> on_epoch;
 };
 
+/// The model file's training defaults (TrainDefaults) as TrainOptions: epochs
+/// and batch size (1 and 32 if unset), seed, and the optimizer with its
+/// hyperparameters. Naming another `optimizer` keeps the file's hyperparameters
+/// out (they belong to the file's optimizer).
+TrainOptions train_defaults(const Model& model, const std::string& optimizer = "");
+
 /// Mean loss and accuracy of `model` on `data` (no tape recording).
 EvalResult evaluate(const Model& model, const Dataset& data, int64_t batch_size = 256);
 /// Copies every parameter the model needs from `ck`, checking names and shapes.
