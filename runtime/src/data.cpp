@@ -54,13 +54,15 @@ std::string guess_format(const std::string& path) {
                                        "give it as FORMAT:PATH or set format (known: idx, csv, npy)");
 }
 
-/// Labels read from their own file: one per sample, flattened to [N].
+/// Labels read from their own file: one per sample ([N] or [N, 1], flattened
+/// to [N]), or a target tensor per sample ([N, K...], kept: regression targets
+/// such as the codes a sparse coder should output).
 Tensor load_label_file(const std::string& format, const std::string& path) {
   Tensor y = format == "idx" ? detail::load_idx(path) : read_npy(path);
-  if (y.ndim() < 1 || y.numel() != y.dim(0))
-    throw Error(ErrorCode::kFormat, "labels file '" + path + "' has shape " + y.shape().str() +
-                                        "; expected one label per sample, [N] or [N, 1]");
-  return y.reshape({y.dim(0)});
+  if (y.ndim() < 1)
+    throw Error(ErrorCode::kFormat, "labels file '" + path + "' holds a scalar; expected one label per sample, [N] "
+                                        "or [N, 1], or a target per sample, [N, K...]");
+  return y.numel() == y.dim(0) ? y.reshape({y.dim(0)}) : y;
 }
 
 struct Raw {
@@ -147,6 +149,10 @@ Tensor map_labels(const Tensor& y, const Tensor& all, const std::vector<int64_t>
     return out;
   }
   // onehot
+  if (y.numel() != y.dim(0))
+    throw Error(ErrorCode::kInvalid, "label_map=onehot needs one class index per sample, but '" + file +
+                                         "' holds a target of shape " + Shape(std::span<const int64_t>(y.shape().data() + 1, static_cast<size_t>(y.ndim() - 1))).str() +
+                                         " per sample");
   auto check_index = [&](float v, int64_t row) {
     if (!(v >= 0.0f) || v != std::floor(v) || v > 1e9f)
       throw Error(ErrorCode::kInvalid, "label_map=onehot needs class indices 0, 1, 2, ...; found " +

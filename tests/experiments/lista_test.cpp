@@ -6,6 +6,8 @@
 
 #include "support/test_support.hpp"
 
+#include <plexus/npy.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -78,11 +80,39 @@ TEST(Lista, LearnedStepsBeatEightTimesAsManyIstaSteps) {
   }
   EXPECT_GT(r.train_seconds, 0.0);
 
-  for (const char* f : {"lista.csv", "lista_models.csv", "lista.svg", "report.html"}) {
+  for (const char* f : {"lista.csv", "lista_models.csv", "lista.svg", "report.html", "ista.ckpt", "train_x.npy",
+                        "train_z.npy", "test_x.npy", "test_z.npy"}) {
     const std::string file = o.out_dir + "/" + f;
     ASSERT_TRUE(std::filesystem::is_regular_file(file)) << file;
     EXPECT_GT(std::filesystem::file_size(file), 0u) << file;
   }
+
+  // The same model file through the command line, its depth set by --set:
+  // with the ISTA weights and T = 7 it is ISTA after 8 iterations (the loss
+  // is 0.5 ||z - z*||^2 per sample), and LISTA-2 trained from them for one
+  // epoch already beats ISTA after 3.
+  const Tensor z_star = read_npy(o.out_dir + "/test_z.npy");
+  double z_norm = 0.0;
+  for (float v : z_star.span()) z_norm += static_cast<double>(v) * v;
+  const double n = static_cast<double>(z_star.dim(0));
+  auto ista_loss = [&](int64_t k) { return 0.5 * r.ista_error[static_cast<size_t>(k - 1)] * z_norm / n; };
+  const std::string cli = std::string(PLEXUS_BINARY_DIR) + "/bin/plexus ";
+  const std::string model = test::source_path("models/lista.pbtxt");
+  const std::string test_data = "npy:" + o.out_dir + "/test_x.npy,labels=" + o.out_dir + "/test_z.npy";
+  const test::ProcessResult eval = test::run_shell(cli + "eval " + model + " --set T=7 --weights " + o.out_dir +
+                                                   "/ista.ckpt --data " + test_data + " --json --threads 1 2>&1");
+  ASSERT_EQ(eval.code, 0) << eval.out;
+  const size_t at = eval.out.find("\"loss\": ");
+  ASSERT_NE(at, std::string::npos) << eval.out;
+  EXPECT_NEAR(std::stod(eval.out.substr(at + 8)), ista_loss(8), 1e-4 * ista_loss(8)) << eval.out;
+
+  const test::ProcessResult train = test::run_shell(
+      cli + "train " + model + " --set T=2 --init " + o.out_dir + "/ista.ckpt --data npy:" + o.out_dir +
+      "/train_x.npy,labels=" + o.out_dir + "/train_z.npy --test-data " + test_data + " --epochs 1 --threads 1 2>&1");
+  ASSERT_EQ(train.code, 0) << train.out;
+  const size_t final_loss = train.out.rfind(", loss ");
+  ASSERT_NE(final_loss, std::string::npos) << train.out;
+  EXPECT_LT(std::stod(train.out.substr(final_loss + 7)), ista_loss(3)) << train.out;
 }
 
 }  // namespace

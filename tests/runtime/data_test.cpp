@@ -4,6 +4,7 @@
 
 #include <plexus/data.hpp>
 #include <plexus/error.hpp>
+#include <plexus/npy.hpp>
 
 #include "plexus.pb.h"
 
@@ -244,6 +245,24 @@ TEST(Data, LabelMaps) {
 }
 
 // ---- batches ------------------------------------------------------------------------
+
+// A labels file with a vector per sample holds regression targets (the codes
+// a sparse coder should output): kept whole, split with their rows; onehot
+// needs one index per sample.
+TEST(Data, NpyLabelsWithATargetVectorPerSample) {
+  const std::string dir = test::temp_dir();
+  const Tensor x = test::random_tensor(Shape{6, 4}, 1);
+  const Tensor z = test::random_tensor(Shape{6, 3}, 2);
+  write_npy(dir + "/x.npy", x);
+  write_npy(dir + "/z.npy", z);
+  const Dataset d = load_dataset(parse_data_spec("npy:" + dir + "/x.npy,labels=" + dir + "/z.npy,rows=2:5"));
+  ASSERT_EQ(d.labels.shape(), Shape({3, 3}));
+  for (int64_t i = 0; i < 9; ++i) EXPECT_EQ(d.labels.data()[i], z.data()[6 + i]);
+  write_npy(dir + "/y1.npy", Tensor::from(Shape{6, 1}, std::vector<float>{0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(load_dataset(parse_data_spec("npy:" + dir + "/x.npy,labels=" + dir + "/y1.npy")).labels.shape(), Shape({6}));
+  expect_error([&] { load_dataset(parse_data_spec("npy:" + dir + "/x.npy,labels=" + dir + "/z.npy,label_map=onehot")); },
+               ErrorCode::kInvalid, {"onehot needs one class index per sample", "z.npy", "[3]"});
+}
 
 TEST(Data, BatchOrderAndGather) {
   std::mt19937_64 rng(42);

@@ -21,6 +21,7 @@
 #include "svg_chart.hpp"
 
 #include <plexus/layout.hpp>
+#include <plexus/npy.hpp>
 #include <plexus/trainer.hpp>
 
 #include <tbb/blocked_range.h>
@@ -472,6 +473,19 @@ ListaResult run_lista(const Options& o) {
   const std::string path = model_path(o, "lista.pbtxt");
   const proto::ModelDef base = load_model_def(path);
   ListaResult r;
+
+  // The generated data and the ISTA weights as files, so that plain `plexus
+  // train|eval models/lista.pbtxt --set T=N` can use them (docs/experiments.md).
+  write_npy(out_path(o, "train_x.npy"), d.train.features);
+  write_npy(out_path(o, "train_z.npy"), d.train.labels);
+  write_npy(out_path(o, "test_x.npy"), d.test.features);
+  write_npy(out_path(o, "test_z.npy"), d.test.labels);
+  {
+    std::unique_ptr<Model> ista_model = load_lista(rt, base, path, 1);  // T >= 1: S is a parameter
+    ista_model->init_params(o.seed);
+    set_ista_weights(*ista_model, d.p);
+    ista_model->save_weights(out_path(o, "ista.ckpt"));
+  }
 
   // ISTA: one model with T = kmax - 1 and the fixed weights; iterate k is a node.
   r.ista_error = ista_through_model(rt, base, path, d.p, sz.ista_max, d.test, arena, o.seed, &r);

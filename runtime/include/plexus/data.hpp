@@ -29,7 +29,7 @@ class DataSpec;
 struct DataSpec {
   std::string format;          // "idx" | "csv" | "npy"; empty: guessed from the path
   std::string path;            // features: idx images, csv file, npy array
-  std::string labels_path;     // idx labels or npy labels (csv: labels are a column)
+  std::string labels_path;     // idx or npy labels: [N] or a target per sample [N, K...] (csv: a column)
   int64_t label_column = -1;   // csv: negative counts from the end
   std::string header = "auto"; // csv: auto | sklearn | none | names
   int64_t row_begin = 0;       // rows [row_begin, row_end) of the file; row_end 0 = all
@@ -54,7 +54,7 @@ DataSpec parse_data_spec(const std::string& text, const std::string& base_dir = 
 
 struct Dataset {
   Tensor features;             // [N, D...] f32
-  Tensor labels;               // [N] (index, pm1) or [N, num_classes] (onehot)
+  Tensor labels;               // [N] (index, pm1), [N, num_classes] (onehot) or [N, K...] (targets from a labels file)
   std::string source;          // for messages: the path(s)
   int64_t size() const { return features.defined() ? features.dim(0) : 0; }
 };
