@@ -11,7 +11,7 @@
 // Code error: mean ||z - z*||^2 over the test set / mean ||z*||^2.
 //
 // Full version (seed 1; 10,000 training and 1,000 test signals, 4,710 Adam
-// steps per model, about 50 s of training on 2 cores): LISTA-T beats ISTA
+// steps per model, 23-26 s of training on 2 cores): LISTA-T beats ISTA
 // after 8T iterations for every T, e.g. LISTA-8 (9 layers) 0.081 against
 // ISTA-64 0.127; ISTA needs 48, 58, 69, 81, 95 iterations to match LISTA-T
 // for T = 1, 2, 4, 8, 16.

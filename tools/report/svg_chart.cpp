@@ -12,11 +12,7 @@ constexpr double kSlack = 1e-9;
 const char* const kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
+std::string fmt(double v) { return px(v); }
 
 /// Maps data values to pixels along one axis (pixel lo -> domain lo).
 struct Scale {
@@ -40,37 +36,6 @@ struct Range {
 };
 
 double tick_step(const std::vector<double>& ticks) { return ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0; }
-
-void write_x_axis(std::string& s, const Axis& axis, const Scale& sx, double top, double bottom, const Size& z,
-                  const std::string& label) {
-  const double step = tick_step(axis.ticks);
-  for (double t : axis.ticks) {
-    const double px = sx(t);
-    s += "<line class=\"grid\" x1=\"" + fmt(px) + "\" y1=\"" + fmt(top) + "\" x2=\"" + fmt(px) + "\" y2=\"" +
-         fmt(bottom) + "\" stroke=\"#e0e0e0\"/>\n";
-    s += "<text class=\"x-tick\" x=\"" + fmt(px) + "\" y=\"" + fmt(bottom + 16) + "\" text-anchor=\"middle\">" +
-         xml_escape(format_tick(t, axis.log ? t : step)) + "</text>\n";
-  }
-  const double mid = (z.margin_left + z.width - z.margin_right) / 2.0;
-  s += "<text class=\"x-label\" x=\"" + fmt(mid) + "\" y=\"" + fmt(bottom + 38) + "\" text-anchor=\"middle\">" +
-       xml_escape(label) + "</text>\n";
-}
-
-void write_y_axis(std::string& s, const Axis& axis, const Scale& sy, double left, double right, const Size& z,
-                  const std::string& label) {
-  const double step = tick_step(axis.ticks);
-  for (double t : axis.ticks) {
-    const double py = sy(t);
-    s += "<line class=\"grid\" x1=\"" + fmt(left) + "\" y1=\"" + fmt(py) + "\" x2=\"" + fmt(right) + "\" y2=\"" +
-         fmt(py) + "\" stroke=\"#e0e0e0\"/>\n";
-    s += "<text class=\"y-tick\" x=\"" + fmt(left - 6) + "\" y=\"" + fmt(py) +
-         "\" text-anchor=\"end\" dominant-baseline=\"middle\">" + xml_escape(format_tick(t, axis.log ? t : step)) +
-         "</text>\n";
-  }
-  const double mid = (z.margin_top + z.height - z.margin_bottom) / 2.0;
-  s += "<text class=\"y-label\" x=\"16\" y=\"" + fmt(mid) + "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " +
-       fmt(mid) + ")\">" + xml_escape(label) + "</text>\n";
-}
 
 /// Finite, and positive on a log axis; anything else is drawn as a gap.
 bool drawable(const Point& p, const Chart& c) {
@@ -197,6 +162,51 @@ std::string series_colour(size_t i) {
   return "hsl(" + std::to_string(hue) + ",65%,45%)";
 }
 
+std::string px(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string open_svg(const Size& z, const std::string& title) {
+  const std::string w = std::to_string(z.width), h = std::to_string(z.height);
+  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " +
+                  w + " " + h + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  s += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + w + "\" height=\"" + h + "\" fill=\"white\"/>\n";
+  s += "<text class=\"title\" x=\"" + px((z.margin_left + z.width - z.margin_right) / 2.0) +
+       "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" + xml_escape(title) + "</text>\n";
+  return s;
+}
+
+void write_axes(std::string& s, const Axis& ax, const Axis& ay, const Size& z, const std::string& x_label,
+                const std::string& y_label) {
+  const double left = z.margin_left, right = z.width - z.margin_right;
+  const double top = z.margin_top, bottom = z.height - z.margin_bottom;
+  const Scale sx{ax, left, right};
+  const Scale sy{ay, bottom, top};
+  const double step_x = tick_step(ax.ticks), step_y = tick_step(ay.ticks);
+  for (double t : ax.ticks) {
+    const double x = sx(t);
+    s += "<line class=\"grid\" x1=\"" + px(x) + "\" y1=\"" + px(top) + "\" x2=\"" + px(x) + "\" y2=\"" + px(bottom) +
+         "\" stroke=\"#e0e0e0\"/>\n";
+    s += "<text class=\"x-tick\" x=\"" + px(x) + "\" y=\"" + px(bottom + 16) + "\" text-anchor=\"middle\">" +
+         xml_escape(format_tick(t, ax.log ? t : step_x)) + "</text>\n";
+  }
+  for (double t : ay.ticks) {
+    const double y = sy(t);
+    s += "<line class=\"grid\" x1=\"" + px(left) + "\" y1=\"" + px(y) + "\" x2=\"" + px(right) + "\" y2=\"" + px(y) +
+         "\" stroke=\"#e0e0e0\"/>\n";
+    s += "<text class=\"y-tick\" x=\"" + px(left - 6) + "\" y=\"" + px(y) +
+         "\" text-anchor=\"end\" dominant-baseline=\"middle\">" + xml_escape(format_tick(t, ay.log ? t : step_y)) +
+         "</text>\n";
+  }
+  const double mid_x = (left + right) / 2, mid_y = (top + bottom) / 2;
+  s += "<text class=\"x-label\" x=\"" + px(mid_x) + "\" y=\"" + px(bottom + 38) + "\" text-anchor=\"middle\">" +
+       xml_escape(x_label) + "</text>\n";
+  s += "<text class=\"y-label\" x=\"16\" y=\"" + px(mid_y) + "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " +
+       px(mid_y) + ")\">" + xml_escape(y_label) + "</text>\n";
+}
+
 std::string render_svg(const Chart& chart, const Size& z) {
   Range rx, ry;
   for (const Series& s : chart.series)
@@ -212,15 +222,8 @@ std::string render_svg(const Chart& chart, const Size& z) {
   const Scale sx{ax, left, right};
   const Scale sy{ay, bottom, top};
 
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(z.width) + "\" height=\"" +
-                  std::to_string(z.height) + "\" viewBox=\"0 0 " + std::to_string(z.width) + " " +
-                  std::to_string(z.height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  s += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + std::to_string(z.width) + "\" height=\"" +
-       std::to_string(z.height) + "\" fill=\"white\"/>\n";
-  s += "<text class=\"title\" x=\"" + fmt((left + right) / 2) + "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" +
-       xml_escape(chart.title) + "</text>\n";
-  write_x_axis(s, ax, sx, top, bottom, z, chart.x_label);
-  write_y_axis(s, ay, sy, left, right, z, chart.y_label);
+  std::string s = open_svg(z, chart.title);
+  write_axes(s, ax, ay, z, chart.x_label, chart.y_label);
   s += "<rect class=\"plot-area\" x=\"" + fmt(left) + "\" y=\"" + fmt(top) + "\" width=\"" + fmt(right - left) +
        "\" height=\"" + fmt(bottom - top) + "\" fill=\"none\" stroke=\"#444\"/>\n";
   for (size_t i = 0; i < chart.series.size(); ++i) {

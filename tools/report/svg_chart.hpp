@@ -78,6 +78,19 @@ std::string xml_escape(std::string_view text);
 /// The colour of series i: ten distinct colours, then generated hues.
 std::string series_colour(size_t i);
 
+/// A pixel coordinate as written: two decimals.
+std::string px(double v);
+
+/// The start of a chart of `size`: the <svg> tag, a white background (class
+/// background) and the title (class title) centred over the plot area.
+std::string open_svg(const Size& size, const std::string& title);
+
+/// Grid lines (class grid), tick labels (x-tick, y-tick) and axis labels
+/// (x-label, y-label) of the plot area that `size` leaves, with the domains
+/// and ticks of `ax` and `ay` (linear or log).
+void write_axes(std::string& s, const Axis& ax, const Axis& ay, const Size& size, const std::string& x_label,
+                const std::string& y_label);
+
 /// One chart as one <svg> element (no XML declaration). Class names mark the parts:
 /// plot-area (rect), x-tick / y-tick (text, y-tick centred on its tick's pixel row,
 /// x-tick on its column), x-label / y-label / title (text), series (one <path> per

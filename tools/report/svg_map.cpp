@@ -13,12 +13,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-/// Pixel coordinates: two decimals, as in svg_chart.cpp.
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
+std::string fmt(double v) { return px(v); }
 
 /// Data values in attributes (data-z, data-level): the shortest text that reads back exactly.
 std::string exact(double v) {
@@ -145,32 +140,6 @@ Frame make_frame(const MapChart& c, const Size& z) {
   return Frame{make_axis(x_lo, x_hi, false, false, 8), make_axis(y_lo, y_hi, false, false, 6),
                static_cast<double>(z.margin_left), static_cast<double>(z.width - z.margin_right),
                static_cast<double>(z.margin_top), static_cast<double>(z.height - z.margin_bottom)};
-}
-
-double tick_step(const std::vector<double>& ticks) { return ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0; }
-
-/// Grid lines, tick labels and axis labels, drawn as svg_chart.cpp draws them.
-void write_axes(std::string& s, const Frame& f, const MapChart& c) {
-  const double sx = tick_step(f.ax.ticks), sy = tick_step(f.ay.ticks);
-  for (double t : f.ax.ticks) {
-    const double px = f.px(t);
-    s += "<line class=\"grid\" x1=\"" + fmt(px) + "\" y1=\"" + fmt(f.top) + "\" x2=\"" + fmt(px) + "\" y2=\"" +
-         fmt(f.bottom) + "\" stroke=\"#e0e0e0\"/>\n";
-    s += "<text class=\"x-tick\" x=\"" + fmt(px) + "\" y=\"" + fmt(f.bottom + 16) + "\" text-anchor=\"middle\">" +
-         xml_escape(format_tick(t, sx)) + "</text>\n";
-  }
-  for (double t : f.ay.ticks) {
-    const double py = f.py(t);
-    s += "<line class=\"grid\" x1=\"" + fmt(f.left) + "\" y1=\"" + fmt(py) + "\" x2=\"" + fmt(f.right) +
-         "\" y2=\"" + fmt(py) + "\" stroke=\"#e0e0e0\"/>\n";
-    s += "<text class=\"y-tick\" x=\"" + fmt(f.left - 6) + "\" y=\"" + fmt(py) +
-         "\" text-anchor=\"end\" dominant-baseline=\"middle\">" + xml_escape(format_tick(t, sy)) + "</text>\n";
-  }
-  const double mx = (f.left + f.right) / 2, my = (f.top + f.bottom) / 2;
-  s += "<text class=\"x-label\" x=\"" + fmt(mx) + "\" y=\"" + fmt(f.bottom + 38) + "\" text-anchor=\"middle\">" +
-       xml_escape(c.x_label) + "</text>\n";
-  s += "<text class=\"y-label\" x=\"16\" y=\"" + fmt(my) + "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " +
-       fmt(my) + ")\">" + xml_escape(c.y_label) + "</text>\n";
 }
 
 /// One rect per finite grid point, centred on it and cut at the grid's extent (border
@@ -373,15 +342,10 @@ std::string render_map_svg(const MapChart& c, const Size& z) {
   const std::string clip = "plexus-map-clip-" + std::to_string(z.width) + "x" + std::to_string(z.height) + "-" +
                            std::to_string(z.margin_left) + "-" + std::to_string(z.margin_right) + "-" +
                            std::to_string(z.margin_top) + "-" + std::to_string(z.margin_bottom);
-  const std::string w = std::to_string(z.width), h = std::to_string(z.height);
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h +
-                  "\" viewBox=\"0 0 " + w + " " + h + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  std::string s = open_svg(z, c.title);
   s += "<defs><clipPath id=\"" + clip + "\"><rect x=\"" + fmt(f.left) + "\" y=\"" + fmt(f.top) + "\" width=\"" +
        fmt(f.right - f.left) + "\" height=\"" + fmt(f.bottom - f.top) + "\"/></clipPath></defs>\n";
-  s += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + w + "\" height=\"" + h + "\" fill=\"white\"/>\n";
-  s += "<text class=\"title\" x=\"" + fmt((f.left + f.right) / 2) +
-       "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" + xml_escape(c.title) + "</text>\n";
-  write_axes(s, f, c);
+  write_axes(s, f.ax, f.ay, z, c.x_label, c.y_label);
   double legend_top = f.top + 8;
   if (c.heat) {
     const ColourMap cm = ColourMap::of(c);
