@@ -10,6 +10,7 @@ int cmd_plugins(int argc, char** argv);
 int cmd_checkpoint(int argc, char** argv);
 int cmd_report(int argc, char** argv);
 int cmd_experiment(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
 
 }  // namespace plexus::cli
 

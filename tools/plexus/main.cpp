@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"checkpoint", "export a checkpoint to .npy files, or import them", &plexus::cli::cmd_checkpoint},
     {"report", "line charts (SVG or HTML) of metrics CSV files", &plexus::cli::cmd_report},
     {"experiment", "run one of the course's experiments: CSV, SVG charts, report.html", &plexus::cli::cmd_experiment},
+    {"bench", "time the benchmark workloads (training steps/s, inference latency)", &plexus::cli::cmd_bench},
 };
 
 void usage(std::ostream& os) {

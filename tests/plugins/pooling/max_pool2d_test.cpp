@@ -42,6 +42,8 @@ TEST(MaxPool2d, GradcheckAndReference) {
       max_case({2, 4, 4, 4}, {.kernel = 3, .stride = 3, .padding = 1}),
       max_case({1, 1, 1, 1}, {.kernel = 1}),
       max_case({1, 2, 2, 3}, {.kernel = 2, .stride = 1}),
+      max_case({2, 3, 8, 7}, {.kernel = 2, .stride = 3}),                // gaps between windows
+      max_case({1, 2, 9, 9}, {.kernel = 3, .stride = 4, .padding = 1}),  // gaps, padded
   };
   for (const OpCase& c : cases) check_op(c);
 }
@@ -79,6 +81,25 @@ TEST(MaxPool2d, NanPropagates) {
   EXPECT_TRUE(std::isnan(y.data()[1]));
   const Tensor g = max_backward({.kernel = 2, .stride = 1}, x, Tensor::from({1, 1, 1, 2}, std::vector<float>{1, 2}));
   EXPECT_EQ(std::vector<float>(g.span().begin(), g.span().end()), (std::vector<float>{0, 0, 0, 1, 0, 2}));
+}
+
+// Windows that do not overlap (stride >= kernel) take a direct path in
+// backward: every cell written once. Ties, NaNs and the cells between or past
+// the windows must come out as in the general path.
+TEST(MaxPool2d, DisjointWindowsTiesNansAndGaps) {
+  const float nan = std::nanf("");
+  // 5x5, k=2, stride 3: windows at rows/cols {0,1} and {3,4}; row 2 and column 2 lie between them.
+  std::vector<float> v(25, 1.0f);
+  v[3 * 5 + 4] = nan;  // window (1, 1): cells (3,3)=1, (3,4)=NaN, (4,3)=1, (4,4)=1
+  v[0 * 5 + 4] = 7.0f; v[1 * 5 + 3] = 7.0f;  // window (0, 1): a tie at (0,4) and (1,3)
+  const Tensor x = Tensor::from({1, 1, 5, 5}, v);
+  const Tensor g = max_backward({.kernel = 2, .stride = 3}, x, Tensor::from({1, 1, 2, 2}, std::vector<float>{1, 2, 3, 4}));
+  std::vector<float> want(25, 0.0f);
+  want[0] = 1;              // window (0, 0), all equal: its first cell
+  want[0 * 5 + 4] = 2;      // window (0, 1): the first of the tied 7s in row-major order
+  want[3 * 5 + 0] = 3;      // window (1, 0), all equal
+  want[3 * 5 + 4] = 4;      // window (1, 1): the NaN
+  EXPECT_EQ(std::vector<float>(g.span().begin(), g.span().end()), want);
 }
 
 // All-equal input with padding: each window's gradient lands on its first
