@@ -11,10 +11,11 @@ namespace {
 constexpr int64_t kChunk = 1 << 16;  // elements per parallel step call of an ELEMENTWISE kernel
 // Below this many elements in all, the update runs on the calling thread. The
 // step follows oneDNN's OpenMP regions, whose threads spin for a while after
-// each one; TBB workers woken then fight them for the same cores. With a
-// 2-thread budget that made the 784-256-256-10 MLP's steps 100 times slower
-// (plexus bench mlp: 9 against 900 steps/s), while a serial update of its
-// 270k parameters takes about 0.1 ms.
+// each one; TBB workers woken then compete with them for the same cores. On an
+// idle 2-core machine that costs nothing measurable (plexus bench mlp and lenet
+// at 2 threads, same-run A/B: within noise), but with other processes on the
+// cores it made the 784-256-256-10 MLP drop to 9 steps/s (910 with
+// GOMP_SPINCOUNT=1000). A serial update of its 270k parameters takes ~0.1 ms.
 constexpr int64_t kParallelUpdate = 1 << 21;
 
 double number(const AttrValue& v, const std::string& key) {
