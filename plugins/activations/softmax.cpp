@@ -28,16 +28,16 @@ Softmax::Softmax(const sdk::InstanceContext& ctx) : dnnl_(ctx) {
 void Softmax::forward(sdk::ForwardContext& ctx) const {
   if (empty_) return;
   dnnl_.run("softmax forward", fwd_, fwd_pd_.scratchpad_desc(),
-            {{DNNL_ARG_SRC, dnnl_.wrap(md_, ctx.src(0).data())}, {DNNL_ARG_DST, dnnl_.wrap(md_, ctx.dst().data())}});
+            {{DNNL_ARG_SRC, md_, ctx.src(0).data()}, {DNNL_ARG_DST, md_, ctx.dst().data()}});
 }
 
 void Softmax::backward(sdk::BackwardContext& ctx) const {
   const sdk::Tensor diff_src = ctx.diff_src(0);
   if (empty_ || !diff_src.present()) return;
   dnnl_.run("softmax backward", bwd_, bwd_pd_.scratchpad_desc(),
-            {{DNNL_ARG_DST, dnnl_.wrap(md_, ctx.dst().data())},
-             {DNNL_ARG_DIFF_DST, dnnl_.wrap(md_, ctx.diff_dst().data())},
-             {DNNL_ARG_DIFF_SRC, dnnl_.wrap(md_, diff_src.data())}});
+            {{DNNL_ARG_DST, md_, ctx.dst().data()},
+             {DNNL_ARG_DIFF_DST, md_, ctx.diff_dst().data()},
+             {DNNL_ARG_DIFF_SRC, md_, diff_src.data()}});
 }
 
 }  // namespace plexus::plugins

@@ -191,11 +191,11 @@ void Conv2d::forward(sdk::ForwardContext& ctx) const {
     weights_to_fwd_.run(dnnl_, "conv2d weights reorder", weights, reordered);
     weights = reordered;
   }
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl_.wrap(src_md_, ctx.src(0).data())},
-                                             {DNNL_ARG_WEIGHTS, dnnl_.wrap(weights_md_, weights)},
-                                             {DNNL_ARG_DST, dnnl_.wrap(dst_md_, ctx.dst().data())}};
-  if (bias_) args.insert({DNNL_ARG_BIAS, dnnl_.wrap(bias_md_, ctx.param(1).data())});
-  dnnl_.run("conv2d forward", fwd_, fwd_pd_.scratchpad_desc(), std::move(args));
+  Args args{{DNNL_ARG_SRC, src_md_, ctx.src(0).data()},
+            {DNNL_ARG_WEIGHTS, weights_md_, weights},
+            {DNNL_ARG_DST, dst_md_, ctx.dst().data()}};
+  if (bias_) args.add({DNNL_ARG_BIAS, bias_md_, ctx.param(1).data()});
+  dnnl_.run("conv2d forward", fwd_, fwd_pd_.scratchpad_desc(), args);
 }
 
 void Conv2d::backward(sdk::BackwardContext& ctx) const {
@@ -233,9 +233,9 @@ void Conv2d::backward_data(sdk::BackwardContext& ctx, const float* diff_dst) con
     diff_dst = plain_diff.floats();
   }
   dnnl_.run("conv2d backward data", bwd_data_, bwd_data_pd_.scratchpad_desc(),
-            {{DNNL_ARG_DIFF_DST, dnnl_.wrap(bwd_diff_dst_md_, diff_dst)},
-             {DNNL_ARG_WEIGHTS, dnnl_.wrap(bwd_weights_md_, weights)},
-             {DNNL_ARG_DIFF_SRC, dnnl_.wrap(src_md_, diff_src.data())}});
+            {{DNNL_ARG_DIFF_DST, bwd_diff_dst_md_, diff_dst},
+             {DNNL_ARG_WEIGHTS, bwd_weights_md_, weights},
+             {DNNL_ARG_DIFF_SRC, src_md_, diff_src.data()}});
 }
 
 void Conv2d::backward_weights(sdk::BackwardContext& ctx, const float* diff_dst) const {
@@ -255,11 +255,11 @@ void Conv2d::backward_weights(sdk::BackwardContext& ctx, const float* diff_dst) 
   ScratchBuffer w_buf(direct_w ? 0 : diff_weights_md_.get_size(), dnnl_.scratch());
   ScratchBuffer b_buf(bias_ && !want_bias ? bias_md_.get_size() : 0, dnnl_.scratch());
   float* dw_ptr = direct_w ? dw.data() : w_buf.floats();
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl_.wrap(src_md_, ctx.src(0).data())},
-                                             {DNNL_ARG_DIFF_DST, dnnl_.wrap(dst_md_, diff_dst)},
-                                             {DNNL_ARG_DIFF_WEIGHTS, dnnl_.wrap(diff_weights_md_, dw_ptr)}};
-  if (bias_) args.insert({DNNL_ARG_DIFF_BIAS, dnnl_.wrap(bias_md_, want_bias ? db.data() : b_buf.floats())});
-  dnnl_.run("conv2d backward weights", bwd_weights_, bwd_weights_pd_.scratchpad_desc(), std::move(args));
+  Args args{{DNNL_ARG_SRC, src_md_, ctx.src(0).data()},
+            {DNNL_ARG_DIFF_DST, dst_md_, diff_dst},
+            {DNNL_ARG_DIFF_WEIGHTS, diff_weights_md_, dw_ptr}};
+  if (bias_) args.add({DNNL_ARG_DIFF_BIAS, bias_md_, want_bias ? db.data() : b_buf.floats()});
+  dnnl_.run("conv2d backward weights", bwd_weights_, bwd_weights_pd_.scratchpad_desc(), args);
   if (dw.present() && diff_weights_to_user_)
     diff_weights_to_user_.run(dnnl_, "conv2d diff weights reorder", dw_ptr, dw.data());
 }

@@ -21,11 +21,14 @@ struct Linear : sdk::OpDefaults {
       "diff_bias = sum_n diff_dst[n, :]. With bias=false the bias parameter still exists "
       "(so every linear node has the same parameter roles) but has shape [0] and is ignored. "
       "activation=relu fuses dst = max(src W^T + b, 0) into the same oneDNN primitive; its backward "
-      "first zeroes diff_dst where dst <= 0.";
-  static constexpr std::array<sdk::Attr, 3> attrs{
+      "first zeroes diff_dst where dst <= 0. impl chooses the code: oneDNN's inner product, or the "
+      "plugin's own loops (direct), which cost less to call and win for a single sample and for "
+      "layers of a few thousand multiply-adds; auto picks direct for those.";
+  static constexpr std::array<sdk::Attr, 4> attrs{
       sdk::Attr::i64("out_features", 0, "number of outputs per sample (> 0)").required_value(),
       sdk::Attr::boolean("bias", true, "add a learned bias; false makes the bias parameter shape [0]"),
       sdk::Attr::str("activation", "none", "none, or relu: fused into the inner product (one oneDNN primitive)"),
+      sdk::Attr::str("impl", "auto", "auto, onednn or direct: the inner product's code (same results up to rounding)"),
   };
   static constexpr std::array<sdk::Param, 2> params{{
       {"weights", PLX_INIT_XAVIER_UNIFORM, 0.0, "[out_features, in_features]"},
@@ -39,11 +42,13 @@ struct Linear : sdk::OpDefaults {
 
  private:
   void backward_weights(sdk::BackwardContext& ctx, const float* diff_dst) const;
+  void direct_backward(sdk::BackwardContext& ctx) const;
 
   Dnnl dnnl_;
   int64_t batch_, in_, out_;
   bool bias_;
   bool relu_;
+  bool direct_ = false;  // linear_direct.hpp's loops instead of oneDNN
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
   FusedRelu fused_relu_;
   dnnl::inner_product_forward::primitive_desc fwd_pd_;

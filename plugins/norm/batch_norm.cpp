@@ -131,12 +131,12 @@ void BatchNorm::forward(sdk::ForwardContext& ctx) const {
   // eval: it reads the running ones (inputs).
   dnnl_.run(training ? "batch_norm forward (training)" : "batch_norm forward (eval)", p.fwd,
             p.fwd_pd.scratchpad_desc(),
-            {{DNNL_ARG_SRC, dnnl_.wrap(data_md_, ctx.src(0).data())},
-             {DNNL_ARG_DST, dnnl_.wrap(data_md_, ctx.dst().data())},
-             {DNNL_ARG_SCALE, dnnl_.wrap(channel_md_, ctx.param(0).data())},
-             {DNNL_ARG_SHIFT, dnnl_.wrap(channel_md_, ctx.param(1).data())},
-             {DNNL_ARG_MEAN, dnnl_.wrap(channel_md_, mean)},
-             {DNNL_ARG_VARIANCE, dnnl_.wrap(channel_md_, var)}});
+            {{DNNL_ARG_SRC, data_md_, ctx.src(0).data()},
+             {DNNL_ARG_DST, data_md_, ctx.dst().data()},
+             {DNNL_ARG_SCALE, channel_md_, ctx.param(0).data()},
+             {DNNL_ARG_SHIFT, channel_md_, ctx.param(1).data()},
+             {DNNL_ARG_MEAN, channel_md_, mean},
+             {DNNL_ARG_VARIANCE, channel_md_, var}});
   if (training) update_running_stats(ctx, mean, var);
 }
 
@@ -173,18 +173,18 @@ void BatchNorm::backward(sdk::BackwardContext& ctx) const {
   ScratchBuffer spare_bias(diff_bias.present() ? 0 : channel_md_.get_size(), dnnl_.scratch());
   dnnl_.run(mode == kModeTraining ? "batch_norm backward (training)" : "batch_norm backward (eval)", p.bwd,
             p.bwd_pd.scratchpad_desc(),
-            {{DNNL_ARG_SRC, dnnl_.wrap(data_md_, ctx.src(0).data())},
-             {DNNL_ARG_MEAN, dnnl_.wrap(channel_md_, mean_of(ws))},
-             {DNNL_ARG_VARIANCE, dnnl_.wrap(channel_md_, var_of(ws, c_))},
-             {DNNL_ARG_DIFF_DST, dnnl_.wrap(data_md_, ctx.diff_dst().data())},
-             {DNNL_ARG_SCALE, dnnl_.wrap(channel_md_, ctx.param(0).data())},
+            {{DNNL_ARG_SRC, data_md_, ctx.src(0).data()},
+             {DNNL_ARG_MEAN, channel_md_, mean_of(ws)},
+             {DNNL_ARG_VARIANCE, channel_md_, var_of(ws, c_)},
+             {DNNL_ARG_DIFF_DST, data_md_, ctx.diff_dst().data()},
+             {DNNL_ARG_SCALE, channel_md_, ctx.param(0).data()},
              // Unused by the math, but oneDNN 2.6 counts it among use_shift's inputs and refuses to run without it.
-             {DNNL_ARG_SHIFT, dnnl_.wrap(channel_md_, ctx.param(1).data())},
-             {DNNL_ARG_DIFF_SRC, dnnl_.wrap(data_md_, diff_src.present() ? diff_src.data() : spare_src.floats())},
+             {DNNL_ARG_SHIFT, channel_md_, ctx.param(1).data()},
+             {DNNL_ARG_DIFF_SRC, data_md_, diff_src.present() ? diff_src.data() : spare_src.floats()},
              {DNNL_ARG_DIFF_SCALE,
-              dnnl_.wrap(channel_md_, diff_weights.present() ? diff_weights.data() : spare_weights.floats())},
+              channel_md_, diff_weights.present() ? diff_weights.data() : spare_weights.floats()},
              {DNNL_ARG_DIFF_SHIFT,
-              dnnl_.wrap(channel_md_, diff_bias.present() ? diff_bias.data() : spare_bias.floats())}});
+              channel_md_, diff_bias.present() ? diff_bias.data() : spare_bias.floats()}});
 }
 
 }  // namespace plexus::plugins

@@ -14,6 +14,14 @@ foreach(case good throws)
   list(APPEND PLEXUS_FIXTURE_TARGETS fixture_${case})
 endforeach()
 
+# Reports the OpenMP team size of its calls (serial_team_test).
+plexus_add_plugin(fixture_team
+  SOURCES "${PLEXUS_FIXTURE_SRC}/team.cpp"
+  OUTPUT_DIR "${PLEXUS_FIXTURE_DIR}/team"
+  LIBRARIES OpenMP::OpenMP_CXX)
+add_dependencies(serial_team_test fixture_team)
+target_link_libraries(serial_team_test PRIVATE OpenMP::OpenMP_CXX)
+
 # Optimizers that load but are wrong in one way each, for the conformance
 # checker: one library per case of bad_optimizers.cpp.
 set(PLEXUS_CONFORMANCE_FIXTURES "")
@@ -119,3 +127,6 @@ file(GLOB PLEXUS_PLUGIN_FAMILY_TEST_CMAKE CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST
 foreach(f ${PLEXUS_PLUGIN_FAMILY_TEST_CMAKE})
   include(${f})
 endforeach()
+
+# linear_test sets the OpenMP team size to compare the direct loops at 1 and 2 threads.
+target_link_libraries(linear_test PRIVATE OpenMP::OpenMP_CXX)

@@ -5,12 +5,14 @@
 #include <plexus/tape.hpp>
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace plexus::test {
@@ -39,13 +41,23 @@ OpCase linear_case(Shape src, int64_t out, bool bias = true) {
           .reference = linear_ref};
 }
 
+// Every case runs with each implementation: impl=auto picks the direct loops
+// for all of these small shapes, so oneDNN's is named explicitly.
+const char* const kImpls[] = {"auto", "onednn", "direct"};
+
 TEST(Linear, GradcheckAndReference) {
   const OpCase cases[] = {
       linear_case({1, 1}, 1),     linear_case({1, 7}, 3),          linear_case({3, 5}, 4),
       linear_case({17, 13}, 11),  linear_case({2, 3, 4}, 5),       linear_case({4, 6}, 2, /*bias=*/false),
       linear_case({1, 9}, 1),     linear_case({5, 2, 1, 3}, 7),    linear_case({0, 5}, 3),
+      linear_case({2, 37}, 9),  // the direct loops' row groups of 4 plus a tail
   };
-  for (const OpCase& c : cases) check_op(c);
+  for (const char* impl : kImpls)
+    for (OpCase c : cases) {
+      SCOPED_TRACE(std::string("impl=") + impl);
+      c.attrs["impl"] = AttrValue(std::string(impl));
+      check_op(c);
+    }
 }
 
 // activation=relu: the post-op against max(linear, 0) in double, including
@@ -55,7 +67,10 @@ TEST(Linear, FusedReluGradcheckAndReference) {
       linear_case({3, 5}, 4), linear_case({17, 13}, 11),              linear_case({2, 3, 4}, 5),
       linear_case({1, 7}, 3), linear_case({4, 6}, 2, /*bias=*/false), linear_case({0, 5}, 3),
   };
+  for (const char* impl : kImpls)
   for (OpCase c : plain) {
+    SCOPED_TRACE(std::string("impl=") + impl);
+    c.attrs["impl"] = AttrValue(std::string(impl));
     c.attrs["activation"] = AttrValue(std::string("relu"));
     c.fd_step = 1e-3;  // a smaller step crosses fewer relu kinks (outputs near 0)
     c.reference = [](const RefArgs& a) {
@@ -190,9 +205,13 @@ struct TapeRun {
   Tensor dst, diff_src, diff_weights, diff_bias;
 };
 
-TapeRun run_linear(const Shape& in, int64_t out, bool bias, const std::string& activation, bool separate_relu) {
+TapeRun run_linear(const Shape& in, int64_t out, bool bias, const std::string& activation, bool separate_relu,
+                   const std::string& impl = "auto") {
   const OpKernel& k = builtin_registry().op("linear");
-  const AttrMap attrs{{"out_features", AttrValue(out)}, {"bias", AttrValue(bias)}, {"activation", AttrValue(activation)}};
+  const AttrMap attrs{{"out_features", AttrValue(out)},
+                      {"bias", AttrValue(bias)},
+                      {"activation", AttrValue(activation)},
+                      {"impl", AttrValue(impl)}};
   const Shape shapes[] = {in};
   auto inst = k.create("fc", k.resolve_attrs(attrs, "fc"), shapes);
   Tape tape;
@@ -229,10 +248,11 @@ TEST(Linear, FusedReluEqualsLinearThenRelu) {
     bool bias;
   };
   const Case cases[] = {{{8, 20}, 16, true}, {{3, 4, 5}, 7, false}, {{6, 9}, 1, true}, {{64, 100}, 33, true}};
+  for (const char* impl : kImpls)
   for (const Case& c : cases) {
-    SCOPED_TRACE(c.in.str() + " -> " + std::to_string(c.out) + (c.bias ? "" : " no bias"));
-    const TapeRun fused = run_linear(c.in, c.out, c.bias, "relu", false);
-    const TapeRun separate = run_linear(c.in, c.out, c.bias, "none", true);
+    SCOPED_TRACE(c.in.str() + " -> " + std::to_string(c.out) + (c.bias ? "" : " no bias") + " impl=" + impl);
+    const TapeRun fused = run_linear(c.in, c.out, c.bias, "relu", false, impl);
+    const TapeRun separate = run_linear(c.in, c.out, c.bias, "none", true, impl);
     int64_t zeros = 0;
     for (float v : separate.dst.span()) zeros += v == 0.0f;
     EXPECT_GT(zeros, 0) << "relu should cut some outputs";
@@ -240,6 +260,53 @@ TEST(Linear, FusedReluEqualsLinearThenRelu) {
     expect_near_rel(fused.diff_src, separate.diff_src, 1e-5, "diff_src");
     expect_near_rel(fused.diff_weights, separate.diff_weights, 1e-5, "diff_weights");
     if (c.bias) expect_near_rel(fused.diff_bias, separate.diff_bias, 1e-5, "diff_bias");
+  }
+}
+
+// Shapes large enough for the direct loops to split over an OpenMP team
+// (>= 65536 multiply-adds), against oneDNN's inner product on the same
+// inputs: same dst and gradients up to rounding, and the direct results are
+// bit-identical with a team of 1 and of 2 (each dst element is one dot
+// product in a fixed order, whatever the split).
+TEST(Linear, DirectLoopsMatchOnednnAndIgnoreTeamSize) {
+  struct Case {
+    Shape in;
+    int64_t out;
+    const char* activation;
+  };
+  const Case cases[] = {{{1, 784}, 256, "relu"}, {{1, 256}, 10, "none"}, {{3, 300}, 262, "none"}, {{1, 1000}, 70, "relu"}};
+  const int saved = omp_get_max_threads();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.in.str() + " -> " + std::to_string(c.out) + " " + c.activation);
+    omp_set_num_threads(1);
+    const TapeRun one = run_linear(c.in, c.out, true, c.activation, false, "direct");
+    omp_set_num_threads(2);
+    const TapeRun two = run_linear(c.in, c.out, true, c.activation, false, "direct");
+    const TapeRun dnnl = run_linear(c.in, c.out, true, c.activation, false, "onednn");
+    omp_set_num_threads(saved);
+    for (const auto& [a, b, what] : {std::tuple{one.dst, two.dst, "dst"}, {one.diff_src, two.diff_src, "diff_src"},
+                                     {one.diff_weights, two.diff_weights, "diff_weights"},
+                                     {one.diff_bias, two.diff_bias, "diff_bias"}})
+      EXPECT_EQ(std::vector<float>(a.data(), a.data() + a.numel()), std::vector<float>(b.data(), b.data() + b.numel()))
+          << what;
+    expect_near_rel(two.dst, dnnl.dst, 1e-5, "dst");
+    expect_near_rel(two.diff_src, dnnl.diff_src, 1e-5, "diff_src");
+    expect_near_rel(two.diff_weights, dnnl.diff_weights, 1e-5, "diff_weights");
+    expect_near_rel(two.diff_bias, dnnl.diff_bias, 1e-5, "diff_bias");
+  }
+}
+
+TEST(Linear, UnknownImplNamesTheNode) {
+  const OpKernel& k = builtin_registry().op("linear");
+  const Shape ok[] = {Shape{2, 7}};
+  const AttrMap attrs{{"out_features", AttrValue(int64_t{3})}, {"impl", AttrValue(std::string("mkl"))}};
+  try {
+    k.infer("fc9", k.resolve_attrs(attrs, "fc9"), ok);
+    FAIL() << "impl=mkl was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fc9"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'impl' must be auto, onednn or direct, got 'mkl'"), std::string::npos)
+        << e.what();
   }
 }
 
