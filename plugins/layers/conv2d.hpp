@@ -52,8 +52,11 @@ struct Conv2d : sdk::OpDefaults {
   void backward(sdk::BackwardContext& ctx) const;
 
  private:
-  bool build(const sdk::InstanceContext& ctx, bool blocked);  // false: a reference kernel
+  // How the primitives are laid out (see build()).
+  enum class Mode { kBlocked, kNhwc, kPlain };
+  bool build(const sdk::InstanceContext& ctx, Mode mode);  // false: a reference kernel
   void finish(const sdk::InstanceContext& ctx);
+  float* src_copy(const void* workspace) const;  // the nhwc copy of src in the workspace
   void backward_data(sdk::BackwardContext& ctx, const float* diff_dst) const;
   void backward_weights(sdk::BackwardContext& ctx, const float* diff_dst) const;
 
@@ -61,13 +64,18 @@ struct Conv2d : sdk::OpDefaults {
   Conv2dGeometry g_;
   bool bias_;
   bool relu_;
-  // src_md_ is the layout src arrives in; dst_md_ the one oneDNN chose for dst.
+  // given_src_md_ is the layout src arrives in, src_md_ the one the
+  // primitives take (the same, except in Mode::kNhwc, where src_in_ makes an
+  // nhwc copy in the workspace at src_offset_ and diff_src_out_ brings
+  // diff_src back); dst_md_ is the one oneDNN chose for dst.
   // user_weights_md_ is the parameter as stored (plain); weights_md_ what the
   // forward primitive wants, bwd_weights_md_ what backward-data wants and
   // diff_weights_md_ what backward-weights writes.
-  dnnl::memory::desc src_md_, user_weights_md_, weights_md_, bwd_weights_md_, diff_weights_md_, bias_md_, dst_md_;
+  dnnl::memory::desc given_src_md_, src_md_, user_weights_md_, weights_md_, bwd_weights_md_, diff_weights_md_, bias_md_, dst_md_;
   dnnl::memory::desc bwd_diff_dst_md_;  // dst_md_, or plain when backward-data runs on plain data
   Reorder diff_dst_to_plain_;
+  Reorder src_in_, diff_src_out_;
+  int64_t src_offset_ = 0;  // bytes into the workspace
   dnnl_memory_desc_t dst_layout_{};  // handed to the runtime when dst is blocked
   Reorder weights_to_fwd_, weights_to_bwd_, diff_weights_to_user_;
   FusedRelu fused_relu_;

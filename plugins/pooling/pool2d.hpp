@@ -4,7 +4,7 @@
 // compiled into the pooling plugin.
 //
 //   Pool2d g = Pool2d::from("max_pool2d", node, src_shape, attrs);
-//   adopt_src_layout("max_pool2d", ctx, g, dst_md_);  // g.b: 1 plain, 8 nChw8c, 16 nChw16c
+//   adopt_src_layout("max_pool2d", ctx, g, dst_md_);  // g.b: 1 plain, 8 nChw8c, 16 nChw16c (or nhwc, C = b)
 //   const Window win = g.window(oh, ow);        // in-bounds rows [h0, h1), cols [w0, w1)
 //   for_each_plane(g, [&](int64_t pl) { ... });  // (n, channel block) planes, OpenMP
 //
@@ -100,16 +100,24 @@ inline dnnl::memory::desc blocked_md(int64_t n, int64_t c, int64_t h, int64_t w,
   return dnnl::memory::desc({n, c, h, w}, dnnl::memory::data_type::f32, t);
 }
 
+/// oneDNN's nhwc descriptor of an f32 [N, C, H, W] tensor. With C = 8 or 16
+/// its bytes are those of nChw8c / nChw16c (one channel block per pixel).
+inline dnnl::memory::desc nhwc_md(int64_t n, int64_t c, int64_t h, int64_t w) {
+  return dnnl::memory::desc({n, c, h, w}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nhwc);
+}
+
 /// The channel block of the layout src arrives in: 1 for plain, 8 for
-/// nChw8c, 16 for nChw16c. Anything else is PLX_E_UNSUPPORTED, and so is a
+/// nChw8c, 16 for nChw16c, and C for nhwc when C is 8 or 16 (conv2d's nhwc
+/// kernels write it). Anything else is PLX_E_UNSUPPORTED, and so is a
 /// blocked src when layouts are disabled (dst must then be plain, which our
 /// loops do not write from blocked src): the runtime retries with plain src.
 inline int64_t channel_block(const char* op, const sdk::InstanceContext& ctx, const Pool2d& g) {
   const void* layout = ctx.src_layout(0);
   if (layout == nullptr) return 1;
   const dnnl::memory::desc given(*static_cast<const dnnl_memory_desc_t*>(layout));
+  const bool nhwc = (g.c == 8 || g.c == 16) && given == nhwc_md(g.n, g.c, g.h, g.w);
   for (int64_t b : {1, 8, 16}) {
-    if (!(given == blocked_md(g.n, g.c, g.h, g.w, b))) continue;
+    if (!(given == blocked_md(g.n, g.c, g.h, g.w, b)) && !(nhwc && b == g.c)) continue;
     if (b > 1 && !ctx.layouts_enabled())
       throw sdk::Error(PLX_E_UNSUPPORTED, std::string("node '") + ctx.node_name() + "': " + op +
                                               " writes dst in src's blocked layout, but layouts are disabled");
@@ -119,7 +127,7 @@ inline int64_t channel_block(const char* op, const sdk::InstanceContext& ctx, co
     return b;
   }
   throw sdk::Error(PLX_E_UNSUPPORTED, std::string("node '") + ctx.node_name() + "': " + op +
-                                          " takes src as plain NCHW, nChw8c or nChw16c, got another layout");
+                                          " takes src as plain NCHW, nChw8c, nChw16c, or nhwc with 8 or 16 channels; got another layout");
 }
 
 /// Sets g.b from src's layout and, for a blocked src, makes dst the same
@@ -128,7 +136,9 @@ inline int64_t channel_block(const char* op, const sdk::InstanceContext& ctx, co
 inline void adopt_src_layout(const char* op, const sdk::InstanceContext& ctx, Pool2d& g, dnnl_memory_desc_t& dst_md) {
   g.b = channel_block(op, ctx, g);
   if (g.b == 1) return;
-  dst_md = blocked_md(g.n, g.c, g.oh, g.ow, g.b).data;
+  const dnnl::memory::desc given(*static_cast<const dnnl_memory_desc_t*>(ctx.src_layout(0)));
+  const bool nhwc = given == nhwc_md(g.n, g.c, g.h, g.w);  // dst keeps src's descriptor
+  dst_md = (nhwc ? nhwc_md(g.n, g.c, g.oh, g.ow) : blocked_md(g.n, g.c, g.oh, g.ow, g.b)).data;
   ctx.set_dst_layout(&dst_md);
 }
 

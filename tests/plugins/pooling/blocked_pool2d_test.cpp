@@ -142,7 +142,7 @@ TapeRun run_on_tape(const PoolOp& op, const PoolGeom& g, const Tensor& x, const 
 void expect_same_bits_as_plain(const PoolOp& op, const Case& c, tag t, const Tensor& x) {
   const Tensor dd = random_tensor(c.dst(), 8);
   const auto blocked = layout_of(c.src, t), dst_blocked = layout_of(c.dst(), t);
-  const int64_t b = block_of(t);
+  const int64_t b = t == tag::nhwc ? c.src[1] : block_of(t);  // nhwc: one block of all C channels
   const TapeRun plain = run_on_tape(op, c.g, x, nullptr, true, [&](const auto&) { return dd; });
   const TapeRun run = run_on_tape(op, c.g, poisoned(x, blocked, b), blocked, true,
                                   [&](const auto& l) { return poisoned(dd, l, b); });
@@ -170,6 +170,25 @@ TEST(BlockedPool2d, SameBitsAsPlainLayout) {
         SCOPED_TRACE("ties and NaNs");
         expect_same_bits_as_plain(op, c, t, ties_and_nans(c.src, 7));
       }
+}
+
+// nhwc with 8 or 16 channels (what conv2d's nhwc kernels write) is taken as
+// the one-block case of nChw8c / nChw16c, whose bytes it shares; dst keeps
+// the nhwc descriptor. Other channel counts fall back to plain (below).
+TEST(BlockedPool2d, NhwcWith8Or16ChannelsIsTaken) {
+  const Case nhwc_cases[] = {
+      {{3, 16, 5, 7}, {.kernel = 2, .stride = 1}},
+      {{1, 8, 6, 6}, {.kernel = 2, .stride = 1, .padding = 1}},
+      {{64, 16, 10, 10}, {.kernel = 2}},  // LeNet's second pooling; takes the OpenMP path
+      {{2, 8, 9, 11}, {.kernel = 3, .stride = 2, .padding = 1}},
+  };
+  for (const Case& c : nhwc_cases)
+    for (const PoolOp& op : kOps) {
+      SCOPED_TRACE(op.str() + " " + c.str() + " nhwc");
+      expect_same_bits_as_plain(op, c, tag::nhwc, random_tensor(c.src, 7));
+      SCOPED_TRACE("ties and NaNs");
+      expect_same_bits_as_plain(op, c, tag::nhwc, ties_and_nans(c.src, 7));
+    }
 }
 
 /// oneDNN's pooling primitive on buffers in layout `t`: forward in inference
@@ -283,8 +302,9 @@ TEST(BlockedPool2d, BlockedSrcFallsBackToPlainWhenLayoutsDisabled) {
   }
 }
 
-// Layouts other than plain, nChw8c and nChw16c are refused: the instance is
-// made for plain src (and, with plain src, dst is plain too).
+// Layouts other than plain, nChw8c, nChw16c and 8- or 16-channel nhwc are
+// refused: the instance is made for plain src (and, with plain src, dst is
+// plain too).
 TEST(BlockedPool2d, OtherLayoutsFallBackToPlain) {
   const Shape s{2, 13, 9, 11};
   for (tag t : {tag::nhwc, tag::nChw4c, tag::chwn}) {
@@ -311,7 +331,7 @@ TEST(BlockedPool2d, CreateRefusesWithUnsupported) {
     int32_t layouts_enabled;
     const char* says;
   };
-  for (const Refusal& r : {Refusal{&b8, 0, "layouts are disabled"}, Refusal{&nhwc, 1, "nChw8c or nChw16c"}})
+  for (const Refusal& r : {Refusal{&b8, 0, "layouts are disabled"}, Refusal{&nhwc, 1, "nChw16c, or nhwc with 8 or 16 channels"}})
     for (const PoolOp& op : kOps) {
       SCOPED_TRACE(std::string(op.str()) + " " + r.says);
       const OpKernel& k = builtin_registry().op(op.op);
