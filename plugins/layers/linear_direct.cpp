@@ -1,19 +1,10 @@
 #include "linear_direct.hpp"
 
+#include "common/clones.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
-
-// The plugins are built for baseline x86-64 (SSE2). The inner loops below are
-// compiled three times, for AVX-512, AVX2+FMA and the baseline, and the
-// loader picks the best one for the CPU (GCC function multiversioning). Only
-// the loops are cloned: OpenMP regions stay in uncloned callers, since GCC
-// outlines a region into a function of its own that would not be cloned.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define PLEXUS_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define PLEXUS_CLONES
-#endif
 
 namespace plexus::plugins::linear_direct {
 

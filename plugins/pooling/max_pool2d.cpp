@@ -1,5 +1,7 @@
 #include "max_pool2d.hpp"
 
+#include "common/clones.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -86,6 +88,19 @@ void backward_plane(const Pool2d g, const float* in, const float* diff_dst, floa
     }
 }
 
+// The plane loops for each channel block, cloned per instruction set: a
+// 16-lane block is one AVX-512 vector, four SSE ones.
+template <int B>
+PLEXUS_CLONES_FLATTEN void forward_plane_cloned(const Pool2d g, const float* in, float* out) {
+  forward_plane<B>(g, in, out);
+}
+
+template <int B>
+PLEXUS_CLONES_FLATTEN void backward_plane_cloned(const Pool2d g, const float* in, const float* diff_dst,
+                                                 float* diff_src) {
+  backward_plane<B>(g, in, diff_dst, diff_src);
+}
+
 }  // namespace
 
 void MaxPool2d::infer(sdk::InferContext& ctx) {
@@ -104,7 +119,7 @@ void MaxPool2d::forward(sdk::ForwardContext& ctx) const {
     constexpr int B = decltype(block)::value;
     for_each_plane(g_, [&](int64_t pl) {
       float* out = dst + pl * g_.dst_plane();
-      forward_plane<B>(g_, src + pl * g_.src_plane(), out);
+      forward_plane_cloned<B>(g_, src + pl * g_.src_plane(), out);
       zero_padded_lanes(g_, pl, out, g_.oh * g_.ow);
     });
   });
@@ -120,7 +135,7 @@ void MaxPool2d::backward(sdk::BackwardContext& ctx) const {
     constexpr int B = decltype(block)::value;
     for_each_plane(g_, [&](int64_t pl) {
       float* out = ds + pl * g_.src_plane();
-      backward_plane<B>(g_, src + pl * g_.src_plane(), diff_dst + pl * g_.dst_plane(), out);
+      backward_plane_cloned<B>(g_, src + pl * g_.src_plane(), diff_dst + pl * g_.dst_plane(), out);
       zero_padded_lanes(g_, pl, out, g_.h * g_.w);  // diff_dst's padding need not be zero
     });
   });
