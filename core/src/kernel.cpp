@@ -1,5 +1,6 @@
 #include <plexus/kernel.hpp>
 #include <plexus/layout.hpp>
+#include <plexus/profile.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -389,6 +390,7 @@ Tensor OpInstance::forward(std::span<const Tensor> src, std::span<const Tensor> 
   a.seed = seed;
   plx_error err = fresh_error();
   SerialTeam team(serial_);
+  Profile::Timer timer("forward", d.name);
   if (int32_t rc = d.forward(&a, &err); rc != PLX_OK) fail("forward", rc, err);
   if (workspace != nullptr) *workspace = std::move(ws);
   return dst;
@@ -415,6 +417,7 @@ void OpInstance::backward(std::span<const Tensor> src, std::span<const Tensor> p
   a.workspace = workspace.defined() ? workspace.data() : nullptr;
   plx_error err = fresh_error();
   SerialTeam team(serial_);
+  Profile::Timer timer("backward", kernel_.desc().name);
   if (int32_t rc = kernel_.desc().backward(&a, &err); rc != PLX_OK) fail("backward", rc, err);
 }
 
@@ -475,6 +478,7 @@ struct ReorderState : NodeState {
 
 void reorder_backward(BackwardCall& call) {
   const auto& st = static_cast<const ReorderState&>(*call.node.state);
+  Profile::Timer timer("backward", "(layout reorder)");
   call.diff_inputs[0] = to_layout(to_plain(call.diff_dst), st.src_layout);
 }
 
@@ -483,7 +487,11 @@ void reorder_backward(BackwardCall& call) {
 Value to_layout(Tape& tape, const Value& v, const std::shared_ptr<const Layout>& layout) {
   const Tensor& t = v.data();
   if (t.layout() == layout) return v;
-  Tensor out = to_layout(t, layout);
+  Tensor out;
+  {
+    Profile::Timer timer("forward", "(layout reorder)");
+    out = to_layout(t, layout);
+  }
   const Value in[1] = {v};
   if (!tape.should_record(in)) return tape.record("reorder", in, std::move(out), nullptr);
   auto st = std::make_unique<ReorderState>();

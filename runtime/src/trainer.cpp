@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -105,6 +106,8 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
   ensure_initialized();
   stop_requested_.store(false);
   RuntimeContext::ThreadShare share(model_.context());
+  std::optional<Profile::Scope> profiling;
+  if (opt_.profile != nullptr) profiling.emplace(opt_.profile);
   std::vector<EpochInfo> history;
   std::string csv = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_sec\n";
   const int64_t n = train.size();
@@ -119,7 +122,12 @@ std::vector<EpochInfo> Trainer::fit(const Dataset& train, const Dataset* test, c
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * opt_.batch_size, end = std::min(n, begin + opt_.batch_size);
       std::span<const int64_t> idx(order.data() + begin, static_cast<size_t>(end - begin));
-      const StepResult r = step_on(tape, batch_feeds(model_, train, idx), b);
+      std::map<std::string, Tensor> feeds;
+      {
+        Profile::Timer timer("data", "");
+        feeds = batch_feeds(model_, train, idx);
+      }
+      const StepResult r = step_on(tape, feeds, b);
       const double loss = r.loss;
       if (r.skipped) ++skipped;
       if (!std::isfinite(loss)) continue;
@@ -182,8 +190,11 @@ StepResult Trainer::step_on(Tape& tape, const std::map<std::string, Tensor>& fee
   // Random ops (dropout) draw from the run's seed and the step: a resumed run
   // draws what the uninterrupted one would have.
   const uint64_t step_seed = detail::derive_seed(opt_.seed, "step " + std::to_string(step_));
+  if (opt_.profile != nullptr) ++opt_.profile->steps;
+  std::optional<Profile::Timer> phase(std::in_place, "forward", "");
   Model::Forward fw = model_.forward(tape, feeds, /*training=*/true, true, step_seed);
   r.loss = fw.loss.data().data()[0];
+  phase.reset();
   if (!std::isfinite(r.loss)) {
     if (opt_.on_nan == "skip-step") {
       r.skipped = true;
@@ -198,8 +209,11 @@ StepResult Trainer::step_on(Tape& tape, const std::map<std::string, Tensor>& fee
                                          std::to_string(step_) +
                                          "); stopping (no checkpoint was written for this run's later steps)");
   }
+  phase.emplace("backward", "");
   tape.backward(fw.loss);
+  phase.emplace("metric", "");
   std::tie(r.correct, r.counted) = fw.metric();
+  phase.emplace("update", "");
   r.skipped = !optimizer_step(fw, tape);
   return r;
 }
@@ -208,6 +222,8 @@ StepResult Trainer::train_step(const std::map<std::string, Tensor>& feeds) {
   if (model_.def().loss().empty()) throw Error(ErrorCode::kInvalid, model_.source() + ": cannot train: field 'loss' is empty");
   ensure_initialized();
   RuntimeContext::ThreadShare share(model_.context());
+  std::optional<Profile::Scope> profiling;
+  if (opt_.profile != nullptr) profiling.emplace(opt_.profile);
   Tape tape;
   return step_on(tape, feeds, -1);
 }
@@ -240,6 +256,7 @@ TrainOptions train_defaults(const Model& model, const std::string& optimizer) {
 EvalResult evaluate(const Model& model_, const Dataset& data, int64_t batch_size) {
   EvalResult r;
   RuntimeContext::ThreadShare share(model_.context());
+  Profile::Scope not_a_step(nullptr);  // fit()'s per-epoch evaluation stays out of a step profile
   if (batch_size <= 0) throw Error(ErrorCode::kInvalid, "batch size must be positive");
   if (model_.def().loss().empty()) throw Error(ErrorCode::kInvalid, model_.source() + ": cannot evaluate: field 'loss' is empty");
   Tape tape;

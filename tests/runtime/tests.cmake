@@ -34,3 +34,6 @@ add_test(NAME CApiHostExample.MissingCheckpointFailsWithMessage
          COMMAND plexus_host_c "${PROJECT_SOURCE_DIR}/models/mnist_mlp.pbtxt" "${CMAKE_CURRENT_BINARY_DIR}/host_c/none.ckpt")
 set_tests_properties(CApiHostExample.MissingCheckpointFailsWithMessage PROPERTIES
   PASS_REGULAR_EXPRESSION "plx_model_load: [^\n]*none\\.ckpt" TIMEOUT 60)
+
+# profile_test also runs `plexus train --profile`.
+add_dependencies(profile_test plexus)

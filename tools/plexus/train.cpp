@@ -5,11 +5,14 @@
 
 #include <plexus/checkpoint.hpp>
 #include <plexus/error.hpp>
+#include <plexus/profile.hpp>
 #include <plexus/trainer.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 #include <unistd.h>
 
 namespace plexus::cli {
@@ -23,6 +26,36 @@ struct Run {
   AttrMap opt;            // --opt entries that apply to this run
   std::string metrics, save;
 };
+
+/// The --profile table: each phase of the steps, and within a phase each op
+/// kind, then what the framework itself took (the phase less its ops).
+void print_profile(const Profile& prof) {
+  double total = 0.0;
+  for (const auto& [key, e] : prof.entries())
+    if (key.second.empty()) total += e.seconds;
+  const double steps = static_cast<double>(std::max<int64_t>(1, prof.steps));
+  std::printf("profile: %lld steps, %.3f s in steps, %.3f ms a step\n", static_cast<long long>(prof.steps), total,
+              total / steps * 1e3);
+  std::printf("  %-28s %10s %10s %10s %7s\n", "phase / op", "calls", "total s", "ms/step", "share");
+  const auto row = [&](const std::string& name, const std::string& calls, double seconds) {
+    std::printf("  %-28s %10s %10.3f %10.4f %6.1f%%\n", name.c_str(), calls.c_str(), seconds, seconds / steps * 1e3,
+                total > 0 ? 100.0 * seconds / total : 0.0);
+  };
+  for (const char* phase : {"data", "forward", "backward", "metric", "update"}) {
+    const Profile::Entry whole = prof.phase(phase);
+    if (whole.calls == 0) continue;
+    row(phase, std::to_string(whole.calls), whole.seconds);
+    std::vector<std::pair<std::string, Profile::Entry>> ops;
+    double in_ops = 0.0;
+    for (const auto& [key, e] : prof.entries())
+      if (key.first == phase && !key.second.empty()) ops.emplace_back(key.second, e), in_ops += e.seconds;
+    if (ops.empty()) continue;
+    std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+    for (const auto& [op, e] : ops) row("  " + op, std::to_string(e.calls), e.seconds);
+    row("  (framework)", "-", std::max(0.0, whole.seconds - in_ops));
+  }
+  std::fflush(stdout);
+}
 
 void train_once(const po::variables_map& vm, const Run& run) {
   RuntimeOptions ro;
@@ -42,6 +75,8 @@ void train_once(const po::variables_map& vm, const Run& run) {
   opt.save_path = run.save;
   opt.save_every = vm["save-every"].as<int64_t>();
   opt.on_nan = vm["on-nan"].as<std::string>();
+  Profile profile;
+  if (vm.count("profile")) opt.profile = &profile;
 
   auto train_spec = data_spec_or_default(vm, "data", model, false);
   if (!train_spec)
@@ -70,6 +105,7 @@ void train_once(const po::variables_map& vm, const Run& run) {
               static_cast<long long>(final_eval.correct), static_cast<long long>(final_eval.counted), final_eval.loss);
   if (!opt.save_path.empty()) std::printf("checkpoint: %s\n", opt.save_path.c_str());
   if (!opt.metrics_csv.empty()) std::printf("metrics: %s\n", opt.metrics_csv.c_str());
+  if (opt.profile != nullptr) print_profile(profile);
 }
 
 // "runs/mlp.csv" + "adam" -> "runs/mlp.adam.csv"
@@ -157,6 +193,8 @@ int cmd_train(int argc, char** argv) {
       ("set", po::value<std::vector<std::string>>()->multitoken(),
        "NAME=VALUE: set a model variable, e.g. a repeat count (--set T=8)")
       ("plain-layouts", "keep every tensor plain row-major (no oneDNN blocked layouts between ops)")
+      ("profile", "after training, print where the steps' time went: per phase (data, forward, backward, "
+                  "metric, update) and per op kind")
       ("report", po::value<std::string>(), "with several optimizers: the comparison chart (.html or .svg; "
                                            "default: next to the metrics, *.compare.html)");
   po::positional_options_description pos;

@@ -19,6 +19,7 @@
 #include <plexus/data.hpp>
 #include <plexus/model.hpp>
 #include <plexus/optimizer.hpp>
+#include <plexus/profile.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -44,6 +45,10 @@ struct TrainOptions {
   /// Error; nothing is saved after it) or "skip-step" (the step is undone and
   /// training goes on; counted in EpochInfo::skipped_steps).
   std::string on_nan = "stop";
+  /// When set, fit() and train_step() time every step into it: the phases
+  /// data, forward, backward, metric and update, and each op call by kernel
+  /// name (see plexus/profile.hpp). Owned by the caller.
+  Profile* profile = nullptr;
 };
 
 struct EvalResult {
