@@ -1,22 +1,41 @@
 #include <plexus/error.hpp>
 #include <plexus/optimizer.hpp>
 
+#include <omp.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <exception>
 
 namespace plexus {
 
 namespace {
 
-constexpr int64_t kChunk = 1 << 16;  // elements per parallel step call of an ELEMENTWISE kernel
-// Below this many elements in all, the update runs on the calling thread. The
-// step follows oneDNN's OpenMP regions, whose threads spin for a while after
-// each one; TBB workers woken then compete with them for the same cores. On an
-// idle 2-core machine that costs nothing measurable (plexus bench mlp and lenet
-// at 2 threads, same-run A/B: within noise), but with other processes on the
-// cores it made the 784-256-256-10 MLP drop to 9 steps/s (910 with
-// GOMP_SPINCOUNT=1000). A serial update of its 270k parameters takes ~0.1 ms.
-constexpr int64_t kParallelUpdate = 1 << 21;
+constexpr int64_t kChunk = 1 << 16;  // elements per step call of an ELEMENTWISE kernel
+// From this many elements in all, the update's chunks are split over the
+// calling thread's OpenMP team, the same threads oneDNN ran the step's
+// primitives on (and that are still spinning from them), so the framework's
+// own work never wakes a second pool of threads to compete with them for the
+// cores. Below it, the update runs on the calling thread (an OpenMP fork and
+// join costs about 3 us on the project's 2-core machine).
+constexpr int64_t kParallelUpdate = 1 << 17;
+
+// True when every value in [begin, end) is finite. Branch-free (the exponent
+// bits of each value, OR-ed over the range), so GCC vectorizes it; a loop of
+// std::isfinite with an early return stays scalar.
+bool finite(const Tensor& t, int64_t begin, int64_t end) {
+  const float* p = t.data();
+  uint32_t all_ones = 0;
+  for (int64_t i = begin; i < end; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, p + i, sizeof bits);
+    all_ones |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return all_ones == 0;
+}
 
 double number(const AttrValue& v, const std::string& key) {
   if (auto d = std::get_if<double>(&v.get())) return *d;
@@ -27,13 +46,6 @@ double number(const AttrValue& v, const std::string& key) {
 int64_t integer(const AttrValue& v, const std::string& key) {
   if (auto i = std::get_if<int64_t>(&v.get())) return *i;
   throw Error(ErrorCode::kInvalid, "optimizer option '" + key + "' expects an integer, got " + v.type_name() + " " + v.str());
-}
-
-bool finite(const Tensor& t, int64_t begin, int64_t end) {
-  const float* p = t.data();
-  for (int64_t i = begin; i < end; ++i)
-    if (!std::isfinite(p[i])) return false;
-  return true;
 }
 
 }  // namespace
@@ -190,11 +202,31 @@ void Optimizer::step(int64_t t, std::map<std::string, Tensor>& params, std::map<
                                            kernel_.origin().file + ") wrote NaN or Inf into parameter '" + *it.name +
                                            "' at step " + std::to_string(t));
   };
-  if (total < kParallelUpdate) {
+  // The team the caller's share of the budget allows (Trainer holds a
+  // RuntimeContext::ThreadShare); never more than the runtime's budget.
+  const int team = std::min(omp_get_max_threads(), runtime_.threads());
+  if (total < kParallelUpdate || items.size() < 2 || team < 2) {
     for (size_t i = 0; i < items.size(); ++i) update(i);
-  } else {
-    runtime_.parallel_for(items.size(), update);
+    return;
   }
+  // Chunks go to the team's threads as they free up; every element is
+  // updated by exactly one call, so results do not depend on the split. An
+  // exception may not leave an OpenMP region: the first is kept and rethrown.
+  std::exception_ptr failed;
+  std::atomic<bool> stop{false};
+  const auto n = static_cast<int64_t>(items.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
+  for (int64_t i = 0; i < n; ++i) {
+    if (stop.load(std::memory_order_relaxed)) continue;
+    try {
+      update(static_cast<size_t>(i));
+    } catch (...) {
+#pragma omp critical(plexus_optimizer_failure)
+      if (!failed) failed = std::current_exception();
+      stop.store(true, std::memory_order_relaxed);
+    }
+  }
+  if (failed) std::rethrow_exception(failed);
 }
 
 }  // namespace plexus
