@@ -76,8 +76,41 @@ void forward_plane(const Pool2d g, const float* in, float* out) {
     for (int64_t x = 0; x < g.ow; ++x) window_max<B>(in, g.w, g.window(y, x), out + (y * g.ow + x) * B);
 }
 
+// Windows that do not overlap (stride >= kernel, no padding; LeNet's 2x2
+// stride 2): every cell gets its gradient from at most one window, so each
+// window writes its cells directly, d where the cell is the window's argmax
+// and 0 elsewhere, a vector select per cell instead of zero-filling the plane
+// and scattering one lane at a time. The argmax rule is argmax()'s: the first
+// cell in row-major order equal to the maximum, or the first NaN.
+template <int B>
+void backward_plane_disjoint(const Pool2d g, const float* in, const float* diff_dst, float* diff_src) {
+  if (g.oh * g.s != g.h || g.ow * g.s != g.w || g.s != g.k)
+    std::fill_n(diff_src, g.src_plane(), 0.0f);  // cells between or after the windows get no gradient
+  for (int64_t y = 0; y < g.oh; ++y)
+    for (int64_t x = 0; x < g.ow; ++x) {
+      const Window win = g.window(y, x);
+      float m[B];
+      window_max<B>(in, g.w, win, m);
+      int32_t nan_max[B], taken[B];
+      for (int l = 0; l < B; ++l) nan_max[l] = m[l] != m[l], taken[l] = 0;
+      const float* d = diff_dst + (y * g.ow + x) * B;
+      for (int64_t yy = win.h0; yy < win.h1; ++yy)
+        for (int64_t xx = win.w0; xx < win.w1; ++xx) {
+          const float* v = in + (yy * g.w + xx) * B;
+          float* o = diff_src + (yy * g.w + xx) * B;
+#pragma omp simd
+          for (int l = 0; l < B; ++l) {
+            const int32_t hit = static_cast<int32_t>(v[l] == m[l] || (nan_max[l] && v[l] != v[l])) & ~taken[l];
+            o[l] = hit ? d[l] : 0.0f;
+            taken[l] |= -hit;
+          }
+        }
+    }
+}
+
 template <int B>
 void backward_plane(const Pool2d g, const float* in, const float* diff_dst, float* diff_src) {
+  if (g.p == 0 && g.s >= g.k) return backward_plane_disjoint<B>(g, in, diff_dst, diff_src);
   std::fill_n(diff_src, g.src_plane(), 0.0f);
   Pixel<B> pixel[B];
   for (int64_t y = 0; y < g.oh; ++y)
