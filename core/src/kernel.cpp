@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
+#include <boost/container/small_vector.hpp>
 #include <omp.h>
 
 namespace plexus {
@@ -350,8 +352,22 @@ void OpInstance::fail(const char* what, int32_t code, const plx_error& err) cons
 }
 
 namespace {
-std::vector<plx_tensor_view> views(std::span<const Tensor> ts) {
-  std::vector<plx_tensor_view> v(ts.size());
+// Per-call argument lists live on the stack: an op call made about twenty
+// small heap allocations (vectors of views, values and tensors), which cost
+// more than a tiny op's compute (logistic regression 30 -> 1, batch 32).
+template <class T>
+using Small = boost::container::small_vector<T, 8>;
+template <class T>
+std::span<T> span_of(Small<T>& v) {
+  return {v.data(), v.size()};
+}
+template <class T>
+std::span<const T> span_of(const Small<T>& v) {
+  return {v.data(), v.size()};
+}
+
+Small<plx_tensor_view> views(std::span<const Tensor> ts) {
+  Small<plx_tensor_view> v(ts.size());
   for (size_t i = 0; i < ts.size(); ++i) v[i] = ts[i].defined() ? ts[i].view() : plx_tensor_view{};
   return v;
 }
@@ -443,7 +459,7 @@ namespace {
 
 struct PluginNodeState : NodeState {
   std::shared_ptr<const OpInstance> inst;
-  std::vector<Shape> src_shapes;  // known even when the data is not saved
+  Small<Shape> src_shapes;  // known even when the data is not saved
   bool saved_src = false;
   bool saved_dst = false;
   bool has_workspace = false;
@@ -455,19 +471,20 @@ void plugin_backward(BackwardCall& call) {
   const size_t ns = st.src_shapes.size();
   const size_t np = call.node.inputs.size() - ns;
   const std::vector<Tensor>& saved = call.node.saved;
-  std::vector<Tensor> src(ns), params(np);
+  Small<Tensor> src(ns), params(np);
   size_t k = 0;
   if (st.saved_src)
     for (size_t i = 0; i < ns; ++i) src[i] = saved[k++];
   for (size_t i = 0; i < np; ++i) params[i] = saved[k++];
   Tensor dst = st.saved_dst ? saved[k++] : Tensor();
   Tensor workspace = st.has_workspace ? saved[k++] : Tensor();
-  std::vector<Tensor> diff_src(ns), diff_params(np);
+  Small<Tensor> diff_src(ns), diff_params(np);
   for (size_t i = 0; i < ns; ++i)
     if (call.needs_grad(i)) diff_src[i] = Tensor::empty(st.src_shapes[i], st.inst->src_layouts()[i]);
   for (size_t i = 0; i < np; ++i)
     if (call.needs_grad(ns + i)) diff_params[i] = Tensor::empty(st.inst->shapes().params[i]);
-  st.inst->backward(src, params, dst, call.diff_dst, diff_src, diff_params, workspace);
+  st.inst->backward(span_of(std::as_const(src)), span_of(std::as_const(params)), dst, call.diff_dst, span_of(diff_src),
+                    span_of(diff_params), workspace);
   for (size_t i = 0; i < ns; ++i) call.diff_inputs[i] = std::move(diff_src[i]);
   for (size_t i = 0; i < np; ++i) call.diff_inputs[ns + i] = std::move(diff_params[i]);
 }
@@ -505,24 +522,25 @@ Value apply(Tape& tape, const std::shared_ptr<const OpInstance>& inst, std::span
             std::span<const Value> params_in, bool training, uint64_t seed) {
   const OpKernel& kernel = inst->kernel();
   const plx_op_desc& d = kernel.desc();
-  std::vector<Value> src(src_in.begin(), src_in.end());
+  Small<Value> src(src_in.begin(), src_in.end());
   for (size_t i = 0; i < src.size() && i < inst->src_layouts().size(); ++i)
     src[i] = to_layout(tape, src[i], inst->src_layouts()[i]);
-  std::vector<Value> params(params_in.begin(), params_in.end());
-  std::vector<Tensor> src_t(src.size()), param_t(params.size());
+  const std::span<const Value> params = params_in;
+  Small<Tensor> src_t(src.size()), param_t(params.size());
   for (size_t i = 0; i < src.size(); ++i) src_t[i] = src[i].data();
   for (size_t i = 0; i < params.size(); ++i) param_t[i] = params[i].data();
 
-  std::vector<Value> all(src.begin(), src.end());
+  Small<Value> all(src.begin(), src.end());
   all.insert(all.end(), params.begin(), params.end());
   // State parameters take no gradient: leave them out of what decides recording.
-  std::vector<Value> learned(src.begin(), src.end());
+  Small<Value> learned(src.begin(), src.end());
   for (size_t i = 0; i < params.size(); ++i)
     if (!kernel.param_is_state(static_cast<uint32_t>(i))) learned.push_back(params[i]);
-  const bool record = tape.should_record(learned);
+  const bool record = tape.should_record(span_of(std::as_const(learned)));
   Tensor workspace;
-  Tensor dst = inst->forward(src_t, param_t, training, seed, record ? &workspace : nullptr);
-  if (!record) return tape.record(d.name, all, std::move(dst), nullptr);
+  Tensor dst = inst->forward(span_of(std::as_const(src_t)), span_of(std::as_const(param_t)), training, seed,
+                             record ? &workspace : nullptr);
+  if (!record) return tape.record(d.name, span_of(std::as_const(all)), std::move(dst), nullptr);
 
   auto st = std::make_unique<PluginNodeState>();
   st->inst = inst;
@@ -530,6 +548,7 @@ Value apply(Tape& tape, const std::shared_ptr<const OpInstance>& inst, std::span
   st->saved_dst = (d.flags & PLX_OP_SAVES_DST) != 0;
   st->has_workspace = workspace.defined();
   std::vector<Tensor> saved;
+  saved.reserve(src_t.size() + param_t.size() + 2);
   for (const Tensor& t : src_t) {
     st->src_shapes.push_back(t.shape());
     if (st->saved_src) saved.push_back(t);
@@ -537,7 +556,8 @@ Value apply(Tape& tape, const std::shared_ptr<const OpInstance>& inst, std::span
   for (const Tensor& t : param_t) saved.push_back(t);
   if (st->saved_dst) saved.push_back(dst);
   if (st->has_workspace) saved.push_back(std::move(workspace));
-  return tape.record(d.name, all, std::move(dst), &plugin_backward, std::move(saved), std::move(st));
+  return tape.record(d.name, span_of(std::as_const(all)), std::move(dst), &plugin_backward, std::move(saved),
+                     std::move(st));
 }
 
 // ---- OptimizerKernel ------------------------------------------------------------
@@ -549,7 +569,7 @@ ResolvedAttrs OptimizerKernel::resolve_hparams(const AttrMap& given) const {
 void OptimizerKernel::step(const std::string& param_name, int64_t t, double lr, const ResolvedAttrs& hparams,
                            Tensor& param, const Tensor& grad, std::span<Tensor> state, int64_t begin,
                            int64_t end) const {
-  std::vector<plx_tensor_view> sv(state.size());
+  Small<plx_tensor_view> sv(state.size());
   for (size_t i = 0; i < state.size(); ++i) sv[i] = state[i].view();
   plx_step_args a{};
   a.struct_size = sizeof a;

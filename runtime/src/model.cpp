@@ -8,6 +8,8 @@
 
 #include <omp.h>
 
+#include <boost/container/small_vector.hpp>
+
 #include <algorithm>
 #include <deque>
 #include <set>
@@ -20,6 +22,11 @@ struct Model::NodePlan {
   ResolvedAttrs attrs;
   std::vector<std::string> params;  // parameter name per declared role
   mutable std::map<std::vector<int64_t>, std::shared_ptr<const OpInstance>> instances;
+  // The instance of the previous call and its key: steps of one shape find it
+  // without building a std::vector key or searching the map.
+  mutable std::vector<int64_t> last_key;
+  mutable std::shared_ptr<const OpInstance> last;
+  bool is_loss = false;
 };
 
 namespace {
@@ -38,8 +45,10 @@ AttrMap attrs_of(const google::protobuf::Map<std::string, proto::AttrValue>& m) 
   return r;
 }
 
-std::vector<int64_t> shape_key(std::span<const Shape> shapes) {
-  std::vector<int64_t> k;
+using Key = boost::container::small_vector<int64_t, 32>;
+
+Key shape_key(std::span<const Shape> shapes) {
+  Key k;
   for (const Shape& s : shapes) {
     k.push_back(s.ndim());
     for (int i = 0; i < s.ndim(); ++i) k.push_back(s[i]);
@@ -140,6 +149,7 @@ void Model::validate() {
     const std::string where = "node '" + n.name() + "'";
     NodePlan p;
     p.def = &n;
+    p.is_loss = n.name() == def_.loss();
     p.kernel = reg.find_op(n.kernel());
     if (p.kernel == nullptr)
       throw Error(ErrorCode::kNotFound, src + ": " + where + ", field 'kernel': unknown kernel '" + n.kernel() +
@@ -277,15 +287,22 @@ std::shared_ptr<const OpInstance> Model::instance(size_t node, std::span<const S
   for (const auto& l : layouts) key.push_back(aware && l ? static_cast<int64_t>(l->id()) : 0);
   key.push_back(omp_get_max_threads());
   std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = p.instances.find(key);
-  if (it != p.instances.end()) {
+  if (p.last && std::equal(key.begin(), key.end(), p.last_key.begin(), p.last_key.end())) {
     detail::count_instance(false);
-    return it->second;
+    return p.last;
   }
-  auto inst = aware ? p.kernel->create(p.def->name(), p.attrs, inputs, layouts, true)
-                    : p.kernel->create(p.def->name(), p.attrs, inputs);
-  p.instances.emplace(std::move(key), inst);
-  return inst;
+  std::vector<int64_t> full(key.begin(), key.end());
+  auto it = p.instances.find(full);
+  if (it == p.instances.end()) {
+    auto inst = aware ? p.kernel->create(p.def->name(), p.attrs, inputs, layouts, true)
+                      : p.kernel->create(p.def->name(), p.attrs, inputs);
+    it = p.instances.emplace(full, std::move(inst)).first;
+  } else {
+    detail::count_instance(false);
+  }
+  p.last_key = std::move(full);
+  p.last = it->second;
+  return p.last;
 }
 
 Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& feeds, bool training,
@@ -316,11 +333,11 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
 
   for (size_t i = 0; i < plan_.size(); ++i) {
     const NodePlan& p = plan_[i];
-    const bool is_loss = p.def->name() == def_.loss();
+    const bool is_loss = p.is_loss;
     if (is_loss && !with_loss) continue;
-    std::vector<Value> src;
-    std::vector<Shape> shapes;
-    std::vector<std::shared_ptr<const Layout>> layouts;
+    boost::container::small_vector<Value, 4> src;
+    boost::container::small_vector<Shape, 4> shapes;
+    boost::container::small_vector<std::shared_ptr<const Layout>, 4> layouts;
     bool missing = false;
     for (const std::string& in : p.def->inputs()) {
       auto it = env.find(in);
@@ -333,9 +350,9 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
       layouts.push_back(it->second.data().layout());
     }
     if (missing) continue;  // depends on an input not fed (labels at inference)
-    std::vector<Value> params;
+    boost::container::small_vector<Value, 4> params;
     for (const std::string& name : p.params) params.push_back(fw.params.at(name));
-    auto inst = instance(i, shapes, layouts);
+    auto inst = instance(i, {shapes.data(), shapes.size()}, {layouts.data(), layouts.size()});
     // A plain-only consumer of a blocked value: reorder once, shared by every
     // such consumer of this forward (apply would reorder again per consumer).
     for (size_t k = 0; k < src.size(); ++k)
@@ -345,7 +362,8 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
         if (pl == plain.end()) pl = plain.emplace(name, to_plain(tape, src[k])).first;
         src[k] = pl->second;
       }
-    Value out = apply(tape, inst, src, params, training, detail::derive_seed(seed, p.def->name()));
+    Value out = apply(tape, inst, {src.data(), src.size()}, {params.data(), params.size()}, training,
+                      detail::derive_seed(seed, p.def->name()));
     env[p.def->name()] = out;
     if (is_loss) {
       fw.loss = out;
