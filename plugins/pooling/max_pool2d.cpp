@@ -82,8 +82,12 @@ void forward_plane(const Pool2d g, const float* in, float* out) {
 // and 0 elsewhere, a vector select per cell instead of zero-filling the plane
 // and scattering one lane at a time. The argmax rule is argmax()'s: the first
 // cell in row-major order equal to the maximum, or the first NaN.
+// Lanes >= `valid` are channel padding: they are written 0 here, whatever
+// src and diff_dst hold there.
 template <int B>
-void backward_plane_disjoint(const Pool2d g, const float* in, const float* diff_dst, float* diff_src) {
+void backward_plane_disjoint(const Pool2d g, const float* in, const float* diff_dst, float* diff_src, int64_t valid) {
+  int32_t real[B];
+  for (int l = 0; l < B; ++l) real[l] = l < valid ? -1 : 0;
   if (g.oh * g.s != g.h || g.ow * g.s != g.w || g.s != g.k)
     std::fill_n(diff_src, g.src_plane(), 0.0f);  // cells between or after the windows get no gradient
   for (int64_t y = 0; y < g.oh; ++y)
@@ -101,16 +105,20 @@ void backward_plane_disjoint(const Pool2d g, const float* in, const float* diff_
 #pragma omp simd
           for (int l = 0; l < B; ++l) {
             const int32_t hit = static_cast<int32_t>(v[l] == m[l] || (nan_max[l] && v[l] != v[l])) & ~taken[l];
-            o[l] = hit ? d[l] : 0.0f;
+            o[l] = (hit & real[l]) ? d[l] : 0.0f;
             taken[l] |= -hit;
           }
         }
     }
 }
 
+/// True when backward takes backward_plane_disjoint, which also zeroes the
+/// padded lanes.
+bool disjoint(const Pool2d& g) { return g.p == 0 && g.s >= g.k; }
+
 template <int B>
-void backward_plane(const Pool2d g, const float* in, const float* diff_dst, float* diff_src) {
-  if (g.p == 0 && g.s >= g.k) return backward_plane_disjoint<B>(g, in, diff_dst, diff_src);
+void backward_plane(const Pool2d g, const float* in, const float* diff_dst, float* diff_src, int64_t valid) {
+  if (disjoint(g)) return backward_plane_disjoint<B>(g, in, diff_dst, diff_src, valid);
   std::fill_n(diff_src, g.src_plane(), 0.0f);
   Pixel<B> pixel[B];
   for (int64_t y = 0; y < g.oh; ++y)
@@ -130,8 +138,8 @@ PLEXUS_CLONES_FLATTEN void forward_plane_cloned(const Pool2d g, const float* in,
 
 template <int B>
 PLEXUS_CLONES_FLATTEN void backward_plane_cloned(const Pool2d g, const float* in, const float* diff_dst,
-                                                 float* diff_src) {
-  backward_plane<B>(g, in, diff_dst, diff_src);
+                                                 float* diff_src, int64_t valid) {
+  backward_plane<B>(g, in, diff_dst, diff_src, valid);
 }
 
 }  // namespace
@@ -168,8 +176,9 @@ void MaxPool2d::backward(sdk::BackwardContext& ctx) const {
     constexpr int B = decltype(block)::value;
     for_each_plane(g_, [&](int64_t pl) {
       float* out = ds + pl * g_.src_plane();
-      backward_plane_cloned<B>(g_, src + pl * g_.src_plane(), diff_dst + pl * g_.dst_plane(), out);
-      zero_padded_lanes(g_, pl, out, g_.h * g_.w);  // diff_dst's padding need not be zero
+      backward_plane_cloned<B>(g_, src + pl * g_.src_plane(), diff_dst + pl * g_.dst_plane(), out,
+                               g_.valid_lanes(pl));
+      if (!disjoint(g_)) zero_padded_lanes(g_, pl, out, g_.h * g_.w);  // diff_dst's padding need not be zero
     });
   });
 }
