@@ -11,6 +11,8 @@ namespace plexus::plugins {
 
 namespace {
 
+constexpr int64_t kCodesOffset = 64;  // bytes of workspace before the argmax codes
+
 /// Per lane (channel of the block), the window's maximum, or NaN where the
 /// window holds one. Branch-free (`v > m ? v : m` is one maxss/maxps): on
 /// random data a compare-and-branch per cell mispredicts about half the time.
@@ -76,6 +78,70 @@ void forward_plane(const Pool2d g, const float* in, float* out) {
     for (int64_t x = 0; x < g.ow; ++x) window_max<B>(in, g.w, g.window(y, x), out + (y * g.ow + x) * B);
 }
 
+// Training forward: also records, per lane, where in the window its argmax is
+// (argmax()'s rule), as the code dy * k + dx from the window's unclipped
+// corner, so backward need not read src again.
+template <int B>
+void forward_plane_codes(const Pool2d g, const float* in, float* out, uint8_t* codes) {
+  for (int64_t y = 0; y < g.oh; ++y)
+    for (int64_t x = 0; x < g.ow; ++x) {
+      const Window win = g.window(y, x);
+      const int64_t hs = y * g.s - g.p, ws = x * g.s - g.p;
+      float* m = out + (y * g.ow + x) * B;
+      window_max<B>(in, g.w, win, m);
+      int32_t code[B];
+      for (int l = 0; l < B; ++l) code[l] = 0;
+      for (int64_t yy = win.h1 - 1; yy >= win.h0; --yy)
+        for (int64_t xx = win.w1 - 1; xx >= win.w0; --xx) {
+          const float* v = in + (yy * g.w + xx) * B;
+          const auto here = static_cast<int32_t>((yy - hs) * g.k + (xx - ws));
+#pragma omp simd
+          for (int l = 0; l < B; ++l) code[l] = v[l] == m[l] ? here : code[l];
+        }
+      uint8_t* c = codes + (y * g.ow + x) * B;
+      for (int l = 0; l < B; ++l) {
+        if (m[l] != m[l]) {  // a NaN maximum matches no cell: the first NaN
+          const int64_t px = first_nan<B>(in, g.w, win, l);
+          code[l] = static_cast<int32_t>((px / g.w - hs) * g.k + (px % g.w - ws));
+        }
+        c[l] = static_cast<uint8_t>(code[l]);
+      }
+    }
+}
+
+// Backward from the recorded codes. Non-overlapping windows write their
+// cells directly (lanes >= `valid`, channel padding, get 0); overlapping ones
+// add into a zeroed plane.
+template <int B>
+void backward_plane_codes(const Pool2d g, const uint8_t* codes, const float* diff_dst, float* diff_src,
+                          int64_t valid) {
+  const bool direct = g.p == 0 && g.s >= g.k;  // disjoint windows
+  if (!direct || g.oh * g.s != g.h || g.ow * g.s != g.w || g.s != g.k) std::fill_n(diff_src, g.src_plane(), 0.0f);
+  int32_t real[B];
+  for (int l = 0; l < B; ++l) real[l] = l < valid ? -1 : 0;
+  for (int64_t y = 0; y < g.oh; ++y)
+    for (int64_t x = 0; x < g.ow; ++x) {
+      const Window win = g.window(y, x);
+      const int64_t hs = y * g.s - g.p, ws = x * g.s - g.p;
+      const uint8_t* c = codes + (y * g.ow + x) * B;
+      const float* d = diff_dst + (y * g.ow + x) * B;
+      if (!direct) {
+        for (int l = 0; l < B; ++l) {
+          const int64_t px = (hs + c[l] / g.k) * g.w + (ws + c[l] % g.k);
+          diff_src[px * B + l] += d[l];
+        }
+        continue;
+      }
+      for (int64_t yy = win.h0; yy < win.h1; ++yy)
+        for (int64_t xx = win.w0; xx < win.w1; ++xx) {
+          const auto here = static_cast<int32_t>((yy - hs) * g.k + (xx - ws));
+          float* o = diff_src + (yy * g.w + xx) * B;
+#pragma omp simd
+          for (int l = 0; l < B; ++l) o[l] = ((static_cast<int32_t>(c[l]) == here) & (real[l] != 0)) ? d[l] : 0.0f;
+        }
+    }
+}
+
 // Windows that do not overlap (stride >= kernel, no padding; LeNet's 2x2
 // stride 2): every cell gets its gradient from at most one window, so each
 // window writes its cells directly, d where the cell is the window's argmax
@@ -137,6 +203,17 @@ PLEXUS_CLONES_FLATTEN void forward_plane_cloned(const Pool2d g, const float* in,
 }
 
 template <int B>
+PLEXUS_CLONES_FLATTEN void forward_plane_codes_cloned(const Pool2d g, const float* in, float* out, uint8_t* codes) {
+  forward_plane_codes<B>(g, in, out, codes);
+}
+
+template <int B>
+PLEXUS_CLONES_FLATTEN void backward_plane_codes_cloned(const Pool2d g, const uint8_t* codes, const float* diff_dst,
+                                                       float* diff_src, int64_t valid) {
+  backward_plane_codes<B>(g, codes, diff_dst, diff_src, valid);
+}
+
+template <int B>
 PLEXUS_CLONES_FLATTEN void backward_plane_cloned(const Pool2d g, const float* in, const float* diff_dst,
                                                  float* diff_src, int64_t valid) {
   backward_plane<B>(g, in, diff_dst, diff_src, valid);
@@ -151,16 +228,28 @@ void MaxPool2d::infer(sdk::InferContext& ctx) {
 MaxPool2d::MaxPool2d(const sdk::InstanceContext& ctx)
     : g_(Pool2d::from(name, ctx.node_name(), ctx.input(0), ctx.attrs())) {
   adopt_src_layout(name, ctx, g_, dst_md_);
+  // The workspace: a flag (64 bytes, so the codes stay aligned) saying whether
+  // forward recorded the codes, then one byte per dst lane. A window of more
+  // than 256 cells has no byte code: backward then recomputes from src.
+  if (g_.k * g_.k <= 256) ctx.set_workspace_bytes(kCodesOffset + g_.planes() * g_.dst_plane());
 }
 
 void MaxPool2d::forward(sdk::ForwardContext& ctx) const {
   const float* src = ctx.src(0).data();
   float* dst = ctx.dst().data();
+  // Codes only in training: an inference forward (no backward expected) does
+  // not pay for them, and a backward after one recomputes from src.
+  auto* ws = static_cast<uint8_t*>(ctx.workspace());
+  const bool codes = ws != nullptr && ctx.training();
+  if (ws != nullptr) ws[0] = codes ? 1 : 0;
   with_block(g_.b, [&](auto block) {
     constexpr int B = decltype(block)::value;
     for_each_plane(g_, [&](int64_t pl) {
       float* out = dst + pl * g_.dst_plane();
-      forward_plane_cloned<B>(g_, src + pl * g_.src_plane(), out);
+      if (codes)
+        forward_plane_codes_cloned<B>(g_, src + pl * g_.src_plane(), out, ws + kCodesOffset + pl * g_.dst_plane());
+      else
+        forward_plane_cloned<B>(g_, src + pl * g_.src_plane(), out);
       zero_padded_lanes(g_, pl, out, g_.oh * g_.ow);
     });
   });
@@ -172,6 +261,19 @@ void MaxPool2d::backward(sdk::BackwardContext& ctx) const {
   const float* src = ctx.src(0).data();
   const float* diff_dst = ctx.diff_dst().data();
   float* ds = diff_src.data();
+  const auto* ws = static_cast<const uint8_t*>(ctx.workspace());
+  if (ws != nullptr && ws[0] == 1) {
+    with_block(g_.b, [&](auto block) {
+      constexpr int B = decltype(block)::value;
+      for_each_plane(g_, [&](int64_t pl) {
+        float* out = ds + pl * g_.src_plane();
+        backward_plane_codes_cloned<B>(g_, ws + kCodesOffset + pl * g_.dst_plane(), diff_dst + pl * g_.dst_plane(),
+                                       out, g_.valid_lanes(pl));
+        if (!disjoint(g_)) zero_padded_lanes(g_, pl, out, g_.h * g_.w);
+      });
+    });
+    return;
+  }
   with_block(g_.b, [&](auto block) {
     constexpr int B = decltype(block)::value;
     for_each_plane(g_, [&](int64_t pl) {

@@ -14,14 +14,17 @@ namespace plexus::plugins {
 /// layouts with stride = kernel oneDNN is faster (measured on AVX-512, 2x2 on
 /// [64,6,28,28] nChw8c: 130 us against our 646 us, forward + backward); moving
 /// those cases to oneDNN, with its argmax in the ABI 1.1 workspace, is open.
-/// Forward is a branch-free max per window; backward recomputes the argmax
-/// from the saved src. Takes oneDNN's
+/// Forward is a branch-free max per window; in training it also records
+/// each window's argmax (a byte per lane) in the workspace, which backward
+/// reads; after an inference forward, backward recomputes it from the saved
+/// src. Takes oneDNN's
 /// channel-blocked layouts (PLX_OP_LAYOUTS) so a convolution's nChw8c/16c
 /// output needs no reorder; dst then has src's layout.
 struct MaxPool2d : sdk::OpDefaults {
   static constexpr const char* name = "max_pool2d";
   static constexpr int32_t kind = PLX_KIND_LAYER;
-  static constexpr uint32_t flags = PLX_OP_SAVES_SRC | PLX_OP_LAYOUTS;  // backward recomputes the argmax from src
+  // src: for a backward after an inference forward, which records no argmax
+  static constexpr uint32_t flags = PLX_OP_SAVES_SRC | PLX_OP_LAYOUTS;
   static constexpr const char* doc =
       "2-D max pooling: dst[n, c, y, x] = max over the k x k window src[n, c, y*s - p + i, x*s - p + j], "
       "0 <= i, j < k, of the cells inside the image (padded cells never win). src [N, C, H, W] "

@@ -49,13 +49,24 @@ TEST(MaxPool2d, GradcheckAndReference) {
 }
 
 // Backward on a given src: diff_src for diff_dst.
+// Both ways backward finds the argmax: from the codes a training forward
+// records in the workspace, and recomputed from src after an inference
+// forward. They must agree bit for bit; the first is returned.
 Tensor max_backward(const PoolGeom& g, const Tensor& x, const Tensor& diff_dst) {
   const OpKernel& k = builtin_registry().op("max_pool2d");
   const Shape in[] = {x.shape()};
   auto inst = k.create("pool", k.resolve_attrs(g.attrs(), "pool"), in);
-  std::vector<Tensor> diff_src{Tensor::full(x.shape(), std::nanf(""))};
-  inst->backward(std::vector<Tensor>{x}, {}, Tensor(), diff_dst, diff_src, {});
-  return diff_src[0];
+  const std::vector<Tensor> src{x};
+  std::vector<Tensor> got;
+  for (bool training : {true, false}) {
+    Tensor workspace;
+    inst->forward(src, {}, training, 0, &workspace);
+    std::vector<Tensor> diff_src{Tensor::full(x.shape(), std::nanf(""))};
+    inst->backward(src, {}, Tensor(), diff_dst, diff_src, {}, workspace);
+    got.push_back(diff_src[0]);
+  }
+  EXPECT_TRUE(test::same_bits(got[0], got[1])) << "argmax codes and recomputed argmax disagree";
+  return got[0];
 }
 
 // Ties go to the first maximum in row-major scan order of the window.
