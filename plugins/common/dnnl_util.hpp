@@ -9,9 +9,9 @@
 // Concurrency: primitives are created once (in an op instance's constructor)
 // with the user scratchpad mode, and run() gives every concurrent execution
 // its own stream, memory objects and scratchpad, so forward/backward of one
-// instance may run from several threads at once. All code is written against the oneDNN 2.x API
-// (op descriptor, then primitive descriptor) and kept here and in the op files
-// that include it, so a move to 3.x stays local.
+// instance may run from several threads at once. All code is written against
+// the oneDNN 2.x API (op descriptor, then primitive descriptor) and kept here
+// and in the op files that include it, so a move to 3.x stays local.
 #ifndef PLEXUS_PLUGINS_DNNL_UTIL_HPP
 #define PLEXUS_PLUGINS_DNNL_UTIL_HPP
 
