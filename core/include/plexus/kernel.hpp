@@ -155,10 +155,6 @@ class OpInstance {
                 const Tensor& workspace = Tensor()) const;
   /// Losses: (correct, counted), or (0, 0) if the loss has no metric.
   std::pair<int64_t, int64_t> metric(const Tensor& prediction, const Tensor& target) const;
-  /// True for an op small enough that it is created and run on one OpenMP
-  /// thread whatever the caller's team size (see kernel.cpp).
-  bool serial() const { return serial_; }
-
   /// Limits the calling thread's OpenMP team to one thread while it lives,
   /// when `serial` is true (RAII; restores the previous team size).
   class SerialTeam {
@@ -182,7 +178,7 @@ class OpInstance {
   std::vector<std::shared_ptr<const Layout>> src_layouts_;
   std::shared_ptr<const Layout> dst_layout_;
   int64_t workspace_bytes_ = 0;
-  bool serial_ = false;
+  bool serial_ = false;  // created and run on one OpenMP thread (kernel.cpp, kSerialElements)
 };
 
 /// Runs `inst` on values of `tape`: inputs then params, in declared order.
