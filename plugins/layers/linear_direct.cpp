@@ -36,37 +36,59 @@ float finish(float acc, const float* bias, int64_t o, bool relu) {
   return relu && !(acc > 0.0f) && acc == acc ? 0.0f : acc;  // relu keeps a NaN, like oneDNN's
 }
 
-// y[o] = x . w[o, :] (+ b[o], relu) for o in [o0, o1). Rows go in groups of
-// four from o0 (four independent sums hide the add latency); o0 is a multiple
-// of 4 or the start of the tail, so a row is always summed the same way.
-PLEXUS_CLONES void dot_rows(const float* x, const float* w, const float* bias, float* y, int64_t in, int64_t o0,
-                            int64_t o1, bool relu) {
-  int64_t o = o0;
-  for (; o + 4 <= o1; o += 4) {
-    const float* r0 = w + o * in;
-    const float* r1 = r0 + in;
-    const float* r2 = r1 + in;
-    const float* r3 = r2 + in;
-    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+// y[n, o] = x[n, :] . w[o, :] (+ b[o], relu) for every sample n and the rows
+// o in [o0, o1). Rows go in groups of four from o0 (four independent sums
+// hide the add latency); o0 is a multiple of 4, so a row is in the same group
+// whatever the team. The rows past the last group (out % 4 of them, e.g. the
+// single row of a logistic regression) go four samples at a time instead; a
+// batch's last, incomplete group repeats its last sample in the spare sums,
+// so every sample is summed by the same instructions wherever it sits.
+PLEXUS_CLONES void forward_rows(const float* x, const float* w, const float* bias, float* y, int64_t batch,
+                                int64_t in, int64_t out, int64_t o0, int64_t o1, bool relu) {
+  const int64_t grouped = o0 + (o1 - o0) / 4 * 4;
+  for (int64_t n = 0; n < batch; ++n) {
+    const float* xn = x + n * in;
+    float* yn = y + n * out;
+    for (int64_t o = o0; o < grouped; o += 4) {
+      const float* r0 = w + o * in;
+      const float* r1 = r0 + in;
+      const float* r2 = r1 + in;
+      const float* r3 = r2 + in;
+      float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
 #pragma omp simd reduction(+ : a0, a1, a2, a3)
-    for (int64_t i = 0; i < in; ++i) {
-      const float xi = x[i];
-      a0 += xi * r0[i];
-      a1 += xi * r1[i];
-      a2 += xi * r2[i];
-      a3 += xi * r3[i];
+      for (int64_t i = 0; i < in; ++i) {
+        const float xi = xn[i];
+        a0 += xi * r0[i];
+        a1 += xi * r1[i];
+        a2 += xi * r2[i];
+        a3 += xi * r3[i];
+      }
+      yn[o] = finish(a0, bias, o, relu);
+      yn[o + 1] = finish(a1, bias, o + 1, relu);
+      yn[o + 2] = finish(a2, bias, o + 2, relu);
+      yn[o + 3] = finish(a3, bias, o + 3, relu);
     }
-    y[o] = finish(a0, bias, o, relu);
-    y[o + 1] = finish(a1, bias, o + 1, relu);
-    y[o + 2] = finish(a2, bias, o + 2, relu);
-    y[o + 3] = finish(a3, bias, o + 3, relu);
   }
-  for (; o < o1; ++o) {
+  for (int64_t o = grouped; o < o1; ++o) {
     const float* r = w + o * in;
-    float a = 0.0f;
-#pragma omp simd reduction(+ : a)
-    for (int64_t i = 0; i < in; ++i) a += x[i] * r[i];
-    y[o] = finish(a, bias, o, relu);
+    for (int64_t n = 0; n < batch; n += 4) {
+      const int64_t last = batch - 1;
+      const float* x0 = x + n * in;
+      const float* x1 = x + std::min(n + 1, last) * in;
+      const float* x2 = x + std::min(n + 2, last) * in;
+      const float* x3 = x + std::min(n + 3, last) * in;
+      float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+      for (int64_t i = 0; i < in; ++i) {
+        const float wi = r[i];
+        a0 += x0[i] * wi;
+        a1 += x1[i] * wi;
+        a2 += x2[i] * wi;
+        a3 += x3[i] * wi;
+      }
+      const float a[4] = {a0, a1, a2, a3};
+      for (int64_t k = 0; k < 4 && n + k < batch; ++k) y[(n + k) * out + o] = finish(a[k], bias, o, relu);
+    }
   }
 }
 
@@ -104,14 +126,13 @@ bool parallel(int64_t macs) { return macs >= kParallelMacs && omp_get_max_thread
 void forward(const float* src, const float* weights, const float* bias, float* dst, int64_t batch, int64_t in,
              int64_t out, bool relu) {
   if (!parallel(batch * in * out)) {
-    for (int64_t n = 0; n < batch; ++n) dot_rows(src + n * in, weights, bias, dst + n * out, in, 0, out, relu);
+    forward_rows(src, weights, bias, dst, batch, in, out, 0, out, relu);
     return;
   }
 #pragma omp parallel
   {
     const Range r = share(out, omp_get_thread_num(), omp_get_num_threads(), 4);
-    for (int64_t n = 0; n < batch; ++n)
-      dot_rows(src + n * in, weights, bias, dst + n * out, in, r.begin, r.end, relu);
+    forward_rows(src, weights, bias, dst, batch, in, out, r.begin, r.end, relu);
   }
 }
 

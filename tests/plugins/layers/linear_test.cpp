@@ -274,7 +274,11 @@ TEST(Linear, DirectLoopsMatchOnednnAndIgnoreTeamSize) {
     int64_t out;
     const char* activation;
   };
-  const Case cases[] = {{{1, 784}, 256, "relu"}, {{1, 256}, 10, "none"}, {{3, 300}, 262, "none"}, {{1, 1000}, 70, "relu"}};
+  // Fewer than four outputs go four samples at a time: batches of 7 and 5
+  // end in an incomplete group; 1100 x 240 -> 1 takes the parallel path.
+  const Case cases[] = {{{1, 784}, 256, "relu"}, {{1, 256}, 10, "none"}, {{3, 300}, 262, "none"},
+                        {{1, 1000}, 70, "relu"}, {{7, 30}, 1, "none"},     {{5, 30}, 2, "relu"},
+                        {{1100, 240}, 1, "none"}, {{1100, 240}, 3, "none"}};
   const int saved = omp_get_max_threads();
   for (const Case& c : cases) {
     SCOPED_TRACE(c.in.str() + " -> " + std::to_string(c.out) + " " + c.activation);
@@ -293,6 +297,34 @@ TEST(Linear, DirectLoopsMatchOnednnAndIgnoreTeamSize) {
     expect_near_rel(two.diff_src, dnnl.diff_src, 1e-5, "diff_src");
     expect_near_rel(two.diff_weights, dnnl.diff_weights, 1e-5, "diff_weights");
     expect_near_rel(two.diff_bias, dnnl.diff_bias, 1e-5, "diff_bias");
+  }
+}
+
+// A sample's output does not depend on where it sits in the batch: the
+// direct loops sum every sample with the same instructions, including the
+// last, incomplete group of four when there are fewer than four outputs.
+TEST(Linear, DirectOutputOfASampleIgnoresItsPlaceInTheBatch) {
+  for (const int64_t out : {int64_t{1}, int64_t{3}, int64_t{6}}) {
+    SCOPED_TRACE("out " + std::to_string(out));
+    const OpKernel& k = builtin_registry().op("linear");
+    const AttrMap attrs{{"out_features", AttrValue(out)}, {"impl", AttrValue(std::string("direct"))}};
+    const int64_t batch = 7, in = 30;
+    const Tensor x = random_tensor(Shape{batch, in}, 5);
+    const Shape shape7[] = {x.shape()};
+    auto inst7 = k.create("fc", k.resolve_attrs(attrs, "fc"), shape7);
+    const Tensor w = random_tensor(inst7->shapes().params[0], 6);
+    const Tensor b = random_tensor(inst7->shapes().params[1], 7);
+    const Tensor src7[] = {x}, params[] = {w, b};
+    const Tensor all = inst7->forward(src7, params, false);
+    const Shape shape1[] = {Shape{1, in}};
+    auto inst1 = k.create("fc", k.resolve_attrs(attrs, "fc"), shape1);
+    for (int64_t n = 0; n < batch; ++n) {
+      Tensor row = Tensor::empty(Shape{1, in});
+      std::copy_n(x.data() + n * in, in, row.data());
+      const Tensor src1[] = {row};
+      const Tensor one = inst1->forward(src1, params, false);
+      for (int64_t o = 0; o < out; ++o) EXPECT_EQ(one.data()[o], all.data()[n * out + o]) << "sample " << n << ", output " << o;
+    }
   }
 }
 
