@@ -8,9 +8,15 @@
 
 namespace plexus::detail {
 
-uint64_t derive_seed(uint64_t base, const std::string& name) {
+uint64_t name_hash(const std::string& name) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+uint64_t derive_seed(uint64_t base, const std::string& name) { return mix_seed(base, name_hash(name)); }
+
+uint64_t mix_seed(uint64_t base, uint64_t h) {
   h ^= base + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
   // splitmix64 finalizer
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;

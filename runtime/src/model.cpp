@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <deque>
 #include <set>
+#include <stdexcept>
 
 namespace plexus {
 
@@ -27,7 +28,41 @@ struct Model::NodePlan {
   mutable std::vector<int64_t> last_key;
   mutable std::shared_ptr<const OpInstance> last;
   bool is_loss = false;
+  std::vector<uint32_t> in_slots;     // Forward::values slot of each input
+  uint32_t out_slot = 0;              // and of this node's output
+  std::vector<uint32_t> param_slots;  // Forward::params slot per declared role
+  uint64_t name_hash = 0;             // detail::name_hash of the node's name, for its seed
 };
+
+uint32_t NamedValues::Names::add(const std::string& name) {
+  const auto i = static_cast<uint32_t>(list.size());
+  list.push_back(name);
+  index.emplace(name, i);
+  return i;
+}
+
+const Value& NamedValues::at(std::string_view name) const {
+  auto it = find(name);
+  if (it == end()) throw std::out_of_range("no value named '" + std::string(name) + "'");
+  return slots_[it.i_];
+}
+
+NamedValues::const_iterator NamedValues::find(std::string_view name) const {
+  if (!names_) return end();
+  auto it = names_->index.find(name);
+  if (it == names_->index.end() || !slots_[it->second].valid()) return end();
+  return {this, it->second};
+}
+
+uint32_t NamedValues::slot_of(std::string_view name) const {
+  if (names_)
+    if (auto it = names_->index.find(name); it != names_->index.end()) return it->second;
+  throw std::out_of_range("no value named '" + std::string(name) + "'");
+}
+
+size_t NamedValues::size() const {
+  return static_cast<size_t>(std::count_if(slots_.begin(), slots_.end(), [](const Value& v) { return v.valid(); }));
+}
 
 namespace {
 
@@ -143,6 +178,9 @@ void Model::validate() {
 
   // Kernels, attributes, parameters and shapes, in execution order.
   const Registry& reg = ctx_->registry();
+  value_names_ = std::make_shared<NamedValues::Names>();
+  param_names_ = std::make_shared<NamedValues::Names>();
+  for (const proto::InputDef& in : def_.inputs()) value_names_->add(in.name());
   std::map<std::string, std::string> first_user;  // parameter -> the node that declared it first
   for (int i : order) {
     const proto::NodeDef& n = def_.nodes(i);
@@ -150,6 +188,7 @@ void Model::validate() {
     NodePlan p;
     p.def = &n;
     p.is_loss = n.name() == def_.loss();
+    p.name_hash = detail::name_hash(n.name());
     p.kernel = reg.find_op(n.kernel());
     if (p.kernel == nullptr)
       throw Error(ErrorCode::kNotFound, src + ": " + where + ", field 'kernel': unknown kernel '" + n.kernel() +
@@ -210,6 +249,8 @@ void Model::validate() {
       p.params[k] = name;
     }
     shapes[n.name()] = r.dst;
+    for (const std::string& in : n.inputs()) p.in_slots.push_back(value_names_->index.at(in));
+    p.out_slot = value_names_->add(n.name());
     plan_.push_back(std::move(p));
   }
 
@@ -223,7 +264,14 @@ void Model::validate() {
     if (k->kind() != PLX_KIND_LOSS)
       throw fail("field 'loss'", "node '" + def_.loss() + "' runs kernel '" + k->name() + "', which is not a loss");
   }
-  for (const auto& [name, shape] : param_shapes_) params_[name] = Tensor::zeros(shape);
+  for (const auto& [name, shape] : param_shapes_) {
+    params_[name] = Tensor::zeros(shape);
+    param_names_->add(name);
+    param_tensors_.push_back(&params_.at(name));  // map nodes stay put
+    param_learned_.push_back(state_params_.count(name) ? 0 : 1);
+  }
+  for (NodePlan& p : plan_)
+    for (const std::string& name : p.params) p.param_slots.push_back(param_names_->index.at(name));
 }
 
 std::pair<int64_t, int64_t> Model::Forward::metric() const {
@@ -310,9 +358,11 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
   ctx_->require_runtime(source_);
   RuntimeContext::ThreadShare share(*ctx_);  // keeps the caller's share if it holds one
   Forward fw;
-  std::map<std::string, Value>& env = fw.values;
-  std::map<std::string, Value> plain;  // plain versions of blocked values, made on demand
-  for (const proto::InputDef& in : def_.inputs()) {
+  fw.values = NamedValues(value_names_);
+  fw.params = NamedValues(param_names_);
+  NamedValues& env = fw.values;
+  for (int k = 0; k < def_.inputs_size(); ++k) {
+    const proto::InputDef& in = def_.inputs(k);
     auto it = feeds.find(in.name());
     if (it == feeds.end()) {
       if (!with_loss && in.source() == "labels") continue;  // labels only feed the loss
@@ -326,11 +376,13 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
       if (t.dim(d + 1) != in.shape(d))
         throw Error(ErrorCode::kInvalid, source_ + ": input '" + in.name() + "' fed with shape " + t.shape().str() +
                                              "; expected a batch of " + input_shape(in.name()).str());
-    env[in.name()] = tape.leaf(t, false);
+    env.slot(static_cast<uint32_t>(k)) = tape.leaf(t, false);  // inputs take the first slots
   }
-  for (const auto& [name, shape] : param_shapes_)
-    fw.params[name] = tape.leaf(params_.at(name), training && !state_params_.count(name));
+  for (uint32_t i = 0; i < param_tensors_.size(); ++i)
+    fw.params.slot(i) = tape.leaf(*param_tensors_[i], training && param_learned_[i]);
 
+  // Plain versions of blocked values, made on demand, by value slot.
+  boost::container::small_vector<Value, 16> plain;
   for (size_t i = 0; i < plan_.size(); ++i) {
     const NodePlan& p = plan_[i];
     const bool is_loss = p.is_loss;
@@ -339,32 +391,32 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
     boost::container::small_vector<Shape, 4> shapes;
     boost::container::small_vector<std::shared_ptr<const Layout>, 4> layouts;
     bool missing = false;
-    for (const std::string& in : p.def->inputs()) {
-      auto it = env.find(in);
-      if (it == env.end()) {
+    for (uint32_t in : p.in_slots) {
+      const Value& v = env.slot(in);
+      if (!v.valid()) {
         missing = true;
         break;
       }
-      src.push_back(it->second);
-      shapes.push_back(it->second.data().shape());
-      layouts.push_back(it->second.data().layout());
+      src.push_back(v);
+      shapes.push_back(v.data().shape());
+      layouts.push_back(v.data().layout());
     }
     if (missing) continue;  // depends on an input not fed (labels at inference)
     boost::container::small_vector<Value, 4> params;
-    for (const std::string& name : p.params) params.push_back(fw.params.at(name));
+    for (uint32_t k : p.param_slots) params.push_back(fw.params.slot(k));
     auto inst = instance(i, {shapes.data(), shapes.size()}, {layouts.data(), layouts.size()});
     // A plain-only consumer of a blocked value: reorder once, shared by every
     // such consumer of this forward (apply would reorder again per consumer).
     for (size_t k = 0; k < src.size(); ++k)
       if (src[k].data().blocked() && !inst->src_layouts()[k]) {
-        const std::string& name = p.def->inputs(static_cast<int>(k));
-        auto pl = plain.find(name);
-        if (pl == plain.end()) pl = plain.emplace(name, to_plain(tape, src[k])).first;
-        src[k] = pl->second;
+        const uint32_t in = p.in_slots[k];
+        if (plain.size() <= in) plain.resize(value_names_->list.size());
+        if (!plain[in].valid()) plain[in] = to_plain(tape, src[k]);
+        src[k] = plain[in];
       }
     Value out = apply(tape, inst, {src.data(), src.size()}, {params.data(), params.size()}, training,
-                      detail::derive_seed(seed, p.def->name()));
-    env[p.def->name()] = out;
+                      detail::mix_seed(seed, p.name_hash));
+    env.slot(p.out_slot) = out;
     if (is_loss) {
       fw.loss = out;
       fw.loss_instance = inst;

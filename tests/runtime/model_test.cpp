@@ -61,6 +61,44 @@ TEST(ModelDef, ValidModelBuildsWithParameters) {
   EXPECT_EQ(m.label_input(), "y");
 }
 
+// Forward::values and ::params read like maps: at, find, count, and
+// iteration over what ran, in definition order. Without labels the loss does
+// not run and neither it nor the label input is listed.
+TEST(ModelForward, NamedValuesReadLikeAMapOfWhatRan) {
+  Model m(runtime(), parse_model_def_text(kMlp, "mlp.pbtxt"), "mlp.pbtxt");
+  m.init_params(1);
+  const Tensor x = Tensor::from(Shape{2, 4}, std::vector<float>{1, 2, 3, 4, -1, 0, 1, 2});
+  const Tensor y = Tensor::from(Shape{2}, std::vector<float>{0, 1});
+  {
+    Tape tape;
+    const auto fw = m.forward(tape, {{"x", x}, {"y", y}}, true, true);
+    std::vector<std::string> names;
+    for (const auto& [name, v] : fw.values) {
+      names.push_back(name);
+      EXPECT_TRUE(v.valid()) << name;
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{"x", "y", "fc1", "act", "fc2", "loss"}));
+    EXPECT_EQ(fw.values.size(), 6u);
+    EXPECT_EQ(fw.values.at("fc2").data().shape(), (Shape{2, 2}));
+    EXPECT_EQ(fw.values.find("act")->first, "act");
+    EXPECT_EQ(fw.values.find("nope"), fw.values.end());
+    EXPECT_THROW(fw.values.at("nope"), std::out_of_range);
+    std::vector<std::string> params;
+    for (const auto& [name, v] : fw.params) params.push_back(name);
+    EXPECT_EQ(params, (std::vector<std::string>{"fc1.weights", "fc1.bias", "fc2.weights", "fc2.bias"}));
+    EXPECT_EQ(fw.params.at("fc1.weights").data().data(), m.param("fc1.weights").data());  // the model's storage
+    EXPECT_TRUE(fw.params.at("fc2.bias").requires_grad());
+  }
+  Tape tape;
+  const auto fw = m.forward(tape, {{"x", x}}, false, false);
+  EXPECT_EQ(fw.values.count("y"), 0u);
+  EXPECT_EQ(fw.values.count("loss"), 0u);
+  EXPECT_EQ(fw.values.count("fc2"), 1u);
+  EXPECT_EQ(fw.values.size(), 4u);
+  EXPECT_FALSE(fw.params.at("fc2.bias").requires_grad());  // not training
+  EXPECT_THROW(fw.values.at("loss"), std::out_of_range);
+}
+
 TEST(ModelDef, UnknownKernelListsKnownOnes) {
   expect_mentions(error_of(replace(kMlp, "kernel: \"tanh\"", "kernel: \"Tanh\"")),
                   {"bad.pbtxt", "node 'act'", "kernel", "unknown kernel 'Tanh'", "tanh", "relu"});

@@ -24,15 +24,94 @@
 #include "plexus.pb.h"
 
 #include <atomic>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace plexus {
+
+/// Values by name, as a Model::Forward hands them out: the model's fixed
+/// list of names (built once, shared) and one slot per name, so a forward
+/// pass fills slots by index instead of building a map. Reads like a const
+/// std::map<std::string, Value> (at, find, count, iteration yielding
+/// [name, value]) over the names whose value was made, in definition order.
+class NamedValues {
+ public:
+  struct Names {
+    std::vector<std::string> list;
+    std::map<std::string, uint32_t, std::less<>> index;
+    /// Appends `name`; returns its slot.
+    uint32_t add(const std::string& name);
+  };
+  using value_type = std::pair<const std::string&, const Value&>;
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = NamedValues::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = value_type;
+    struct Arrow {
+      value_type pair;
+      const value_type* operator->() const { return &pair; }
+    };
+    const_iterator() = default;
+    value_type operator*() const { return {m_->names_->list[i_], m_->slots_[i_]}; }
+    Arrow operator->() const { return {**this}; }
+    const_iterator& operator++() {
+      ++i_;
+      skip();
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator t = *this;
+      ++*this;
+      return t;
+    }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+
+   private:
+    friend class NamedValues;
+    const_iterator(const NamedValues* m, size_t i) : m_(m), i_(i) { skip(); }
+    void skip() {
+      while (i_ < m_->slots_.size() && !m_->slots_[i_].valid()) ++i_;
+    }
+    const NamedValues* m_ = nullptr;
+    size_t i_ = 0;
+  };
+  using iterator = const_iterator;
+
+  NamedValues() = default;
+  explicit NamedValues(std::shared_ptr<const Names> names)
+      : names_(std::move(names)), slots_(names_->list.size()) {}
+
+  /// Throws std::out_of_range if `name` has no value here.
+  const Value& at(std::string_view name) const;
+  const_iterator find(std::string_view name) const;
+  size_t count(std::string_view name) const { return find(name) == end() ? 0 : 1; }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, slots_.size()}; }
+  /// The number of names with a value.
+  size_t size() const;
+  bool empty() const { return size() == 0; }
+
+  /// The slot of `name`, whether or not it has a value; throws
+  /// std::out_of_range if the model has no such name.
+  uint32_t slot_of(std::string_view name) const;
+  /// Slot access by the index Names::add returned.
+  Value& slot(uint32_t i) { return slots_[i]; }
+  const Value& slot(uint32_t i) const { return slots_[i]; }
+
+ private:
+  std::shared_ptr<const Names> names_;
+  std::vector<Value> slots_;
+};
 
 /// Reads a ModelDef: text format (.pbtxt, .prototxt, .txt) or binary (anything
 /// else that parses as binary). Errors name the file, line and column.
@@ -98,8 +177,8 @@ class Model {
   struct Forward {
     Value output;                          // the prediction node
     Value loss;                            // valid if with_loss
-    std::map<std::string, Value> params;   // the parameter leaves of this step
-    std::map<std::string, Value> values;   // every input and node that ran, by name
+    NamedValues params;                    // the parameter leaves of this step, by name
+    NamedValues values;                    // every input and node that ran, by name
     std::shared_ptr<const OpInstance> loss_instance;
     Value loss_src, loss_target;           // what the loss read: prediction and target
     /// (correct, counted) by the loss kernel's metric; (0, 0) without one.
@@ -125,6 +204,11 @@ class Model {
   proto::ModelDef def_;
   std::string source_;
   std::vector<NodePlan> plan_;             // nodes in a valid execution order
+  // Slots of Forward::values (inputs, then nodes in plan order) and of
+  // Forward::params (param_shapes_ order), with each parameter's tensor.
+  std::shared_ptr<NamedValues::Names> value_names_, param_names_;
+  std::vector<Tensor*> param_tensors_;
+  std::vector<char> param_learned_;
   std::vector<std::pair<std::string, Shape>> param_shapes_;
   std::vector<std::pair<std::string, Shape>> learned_shapes_;
   std::set<std::string> state_params_;
