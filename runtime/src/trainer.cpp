@@ -41,12 +41,37 @@ void Trainer::ensure_initialized() {
 }
 
 bool Trainer::optimizer_step(const Model::Forward& fw, Tape& tape) {
-  std::map<std::string, Tensor> params, grads;
-  for (const auto& [name, shape] : model_.learned_param_shapes()) {
-    params[name] = model_.param(name);  // shares storage: the step updates the model
-    Tensor g = tape.grad(fw.params.at(name));
-    if (g.defined()) grads[name] = g;   // a parameter the loss does not reach gets no step
+  // The maps Optimizer::step takes are built once and refilled each step:
+  // parameters share the model's storage (the step updates the model).
+  const auto& learned = model_.learned_param_shapes();
+  if (step_slots_.size() != learned.size()) {
+    step_slots_.clear();
+    step_params_.clear();
+    step_grads_.clear();
+    for (const auto& [name, shape] : learned)
+      step_slots_.push_back({&model_.param(name), fw.params.slot_of(name), step_params_.emplace(name, Tensor()).first,
+                             step_grads_.emplace(name, Tensor()).first});
   }
+  bool complete = true;
+  for (const StepSlot& s : step_slots_) {
+    s.param->second = *s.model_param;
+    s.grad->second = tape.grad(fw.params.slot(s.fw_slot));
+    complete &= s.grad->second.defined();
+  }
+  // Gradients go back to the pool with the step, not with the next one.
+  struct Release {
+    std::vector<StepSlot>& slots;
+    ~Release() {
+      for (const StepSlot& s : slots) s.grad->second = Tensor();
+    }
+  } release{step_slots_};
+  // A parameter the loss does not reach has no gradient and gets no step.
+  std::map<std::string, Tensor> reached;
+  if (!complete)
+    for (const StepSlot& s : step_slots_)
+      if (s.grad->second.defined()) reached.emplace(s.grad->first, s.grad->second);
+  std::map<std::string, Tensor>& params = step_params_;
+  std::map<std::string, Tensor>& grads = complete ? step_grads_ : reached;
   if (opt_.on_nan == "stop") {
     optimizer_.step(step_, params, grads);
     ++step_;
@@ -224,8 +249,11 @@ StepResult Trainer::train_step(const std::map<std::string, Tensor>& feeds) {
   RuntimeContext::ThreadShare share(model_.context());
   std::optional<Profile::Scope> profiling;
   if (opt_.profile != nullptr) profiling.emplace(opt_.profile);
-  Tape tape;
-  return step_on(tape, feeds, -1);
+  struct Clear {  // the step's tensors go back to the pool when it ends, however it ends
+    Tape& tape;
+    ~Clear() { tape.clear(); }
+  } clear{tape_};
+  return step_on(tape_, feeds, -1);
 }
 
 EvalResult Trainer::evaluate(const Dataset& data, int64_t batch_size) const {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -194,6 +195,57 @@ TEST(Trainer, TrainStepIsOneOptimizerStepAndKeepsLoadedWeights) {
   EXPECT_GT(r.loss, 0.0);
   EXPECT_EQ(r.counted, 16);
   EXPECT_NE(tb.evaluate(f.test).loss, trained);  // the step changed the weights
+}
+
+// Repeated train_step calls are plain SGD steps, each on the gradient of the
+// step's own forward pass; a parameter the loss does not reach (a second
+// head that only feeds the output side) gets no step and keeps its values.
+TEST(Trainer, TrainStepsStepReachedParametersOnly) {
+  const char* text = R"(
+format_version: 1
+inputs { name: "x" shape: 5 source: "features" }
+inputs { name: "y" source: "labels" }
+nodes { name: "score" kernel: "linear" inputs: "x" attrs { key: "out_features" value { i: 1 } } }
+nodes { name: "side" kernel: "linear" inputs: "x" attrs { key: "out_features" value { i: 2 } } }
+nodes { name: "loss" kernel: "logistic" inputs: "score" inputs: "y" }
+output: "side"
+loss: "loss"
+)";
+  Runtime rt;
+  Model trained(rt, parse_model_def_text(text, "two_heads.pbtxt"), "two_heads.pbtxt");
+  Model ref(rt, parse_model_def_text(text, "two_heads.pbtxt"), "two_heads.pbtxt");
+  trained.init_params(11);
+  ref.init_params(11);
+  const Tensor side_before = trained.param("side.weights").clone();
+  TrainOptions o = options(1);
+  o.hparams["lr"] = AttrValue(0.25);
+  Trainer t(trained, o);
+  const double lr = 0.25;
+  for (int step = 0; step < 3; ++step) {
+    std::vector<float> xs(6 * 5), ys(6);
+    for (size_t i = 0; i < xs.size(); ++i) xs[i] = std::sin(0.7f * static_cast<float>(i + 31 * step));
+    for (size_t i = 0; i < ys.size(); ++i) ys[i] = (i + static_cast<size_t>(step)) % 3 == 0 ? 1.0f : -1.0f;
+    const std::map<std::string, Tensor> feeds{{"x", Tensor::from(Shape{6, 5}, xs)}, {"y", Tensor::from(Shape{6}, ys)}};
+    // The reference step: forward and backward on a tape of its own, then theta - lr * g.
+    Tape tape;
+    const auto fw = ref.forward(tape, feeds, true, true);
+    tape.backward(fw.loss);
+    for (const char* name : {"score.weights", "score.bias"}) {
+      const Tensor g = tape.grad(fw.params.at(name));
+      ASSERT_TRUE(g.defined()) << name;
+      Tensor& p = ref.param(name);
+      for (int64_t i = 0; i < p.numel(); ++i)
+        p.data()[i] = static_cast<float>(static_cast<double>(p.data()[i]) - lr * static_cast<double>(g.data()[i]));
+    }
+    EXPECT_FALSE(tape.grad(fw.params.at("side.weights")).defined());
+    const StepResult r = t.train_step(feeds);
+    EXPECT_FALSE(r.skipped);
+    EXPECT_EQ(r.counted, 6);
+    for (const char* name : {"score.weights", "score.bias"})
+      EXPECT_TRUE(same_bits(trained.param(name), ref.param(name))) << name << " after step " << step + 1;
+  }
+  EXPECT_EQ(t.step(), 3);
+  EXPECT_TRUE(same_bits(trained.param("side.weights"), side_before));
 }
 
 }  // namespace

@@ -150,6 +150,16 @@ class Trainer {
   int64_t step_ = 0;
   int64_t epoch_ = 0;
   std::atomic<bool> stop_requested_{false};
+  // What optimizer_step hands Optimizer::step, kept across steps: a step
+  // refills the maps' tensors instead of building maps.
+  struct StepSlot {
+    Tensor* model_param;
+    uint32_t fw_slot;  // in Model::Forward::params
+    std::map<std::string, Tensor>::iterator param, grad;
+  };
+  std::vector<StepSlot> step_slots_;
+  std::map<std::string, Tensor> step_params_, step_grads_;
+  Tape tape_;  // train_step's, reused: its node and value lists keep their capacity
 };
 
 }  // namespace plexus
