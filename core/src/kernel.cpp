@@ -139,11 +139,18 @@ ResolvedAttrs resolve_values(const plx_hparam_desc* decl, uint32_t count, const 
 
 namespace {
 
+// Only the header and the message's first byte are set: zeroing all 520
+// bytes on every op call cost more than a tiny op's compute. Read the
+// message through message_of, which stops at the buffer's end.
 plx_error fresh_error() {
-  plx_error e{};
+  plx_error e;
   e.struct_size = sizeof(plx_error);
+  e.code = 0;
+  e.message[0] = '\0';
   return e;
 }
+
+std::string message_of(const plx_error& e) { return std::string(e.message, strnlen(e.message, sizeof e.message)); }
 
 ErrorCode code_of(int32_t plx_code) {
   switch (plx_code) {
@@ -229,7 +236,7 @@ InferResult OpKernel::infer(const std::string& node, const ResolvedAttrs& attrs,
   a.fan = fan.data();
   plx_error err = fresh_error();
   if (int32_t rc = desc_.infer(&a, &err); rc != PLX_OK)
-    throw Error(code_of(rc), std::string(err.message) + " [" + describe(*this) + "]");
+    throw Error(code_of(rc), message_of(err) + " [" + describe(*this) + "]");
   InferResult r;
   r.dst = Shape(dst);
   for (uint32_t i = 0; i < desc_.param_count; ++i) {
@@ -311,7 +318,7 @@ std::shared_ptr<OpInstance> OpKernel::create(const std::string& node, const Reso
       std::fill(given.begin(), given.end(), nullptr);  // the op refused these layouts: give it plain data
       continue;
     }
-    if (rc != PLX_OK) throw Error(code_of(rc), "node '" + node + "': " + err.message + " [" + describe(*this) + "]");
+    if (rc != PLX_OK) throw Error(code_of(rc), "node '" + node + "': " + message_of(err) + " [" + describe(*this) + "]");
     detail::count_instance(true);
     std::shared_ptr<const Layout> dst_layout;
     try {
@@ -348,7 +355,7 @@ OpInstance::~OpInstance() {
 }
 
 void OpInstance::fail(const char* what, int32_t code, const plx_error& err) const {
-  throw Error(code_of(code), "node '" + node_ + "': " + what + " failed: " + err.message + " [" + describe(kernel_) + "]");
+  throw Error(code_of(code), "node '" + node_ + "': " + what + " failed: " + message_of(err) + " [" + describe(kernel_) + "]");
 }
 
 namespace {
@@ -586,7 +593,7 @@ void OptimizerKernel::step(const std::string& param_name, int64_t t, double lr, 
   if (int32_t rc = desc_->step(&a, &err); rc != PLX_OK)
     throw Error(code_of(rc), "optimizer '" + name() + "' (plugin '" + origin_.plugin + "', " + origin_.file +
                                  ") failed on parameter '" + param_name + "' at step " + std::to_string(t) + ": " +
-                                 err.message);
+                                 message_of(err));
 }
 
 }  // namespace plexus
