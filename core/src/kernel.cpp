@@ -477,23 +477,31 @@ void plugin_backward(BackwardCall& call) {
   const auto& st = static_cast<const PluginNodeState&>(*call.node.state);
   const size_t ns = st.src_shapes.size();
   const size_t np = call.node.inputs.size() - ns;
+  // The saved tensors are passed where they lie (no copies): sources and
+  // parameters are runs of `saved`; sources not saved are undefined.
   const std::vector<Tensor>& saved = call.node.saved;
-  Small<Tensor> src(ns), params(np);
+  static const Tensor kNone;
+  Small<Tensor> unsaved;
+  std::span<const Tensor> src;
   size_t k = 0;
-  if (st.saved_src)
-    for (size_t i = 0; i < ns; ++i) src[i] = saved[k++];
-  for (size_t i = 0; i < np; ++i) params[i] = saved[k++];
-  Tensor dst = st.saved_dst ? saved[k++] : Tensor();
-  Tensor workspace = st.has_workspace ? saved[k++] : Tensor();
-  Small<Tensor> diff_src(ns), diff_params(np);
+  if (st.saved_src) {
+    src = {saved.data(), ns};
+    k = ns;
+  } else {
+    unsaved.resize(ns);
+    src = span_of(std::as_const(unsaved));
+  }
+  const std::span<const Tensor> params(saved.data() + k, np);
+  k += np;
+  const Tensor& dst = st.saved_dst ? saved[k++] : kNone;
+  const Tensor& workspace = st.has_workspace ? saved[k++] : kNone;
+  // Gradients are made in place in the call's list: sources, then parameters.
+  const std::span<Tensor> diff_src = call.diff_inputs.subspan(0, ns), diff_params = call.diff_inputs.subspan(ns, np);
   for (size_t i = 0; i < ns; ++i)
     if (call.needs_grad(i)) diff_src[i] = Tensor::empty(st.src_shapes[i], st.inst->src_layouts()[i]);
   for (size_t i = 0; i < np; ++i)
     if (call.needs_grad(ns + i)) diff_params[i] = Tensor::empty(st.inst->shapes().params[i]);
-  st.inst->backward(span_of(std::as_const(src)), span_of(std::as_const(params)), dst, call.diff_dst, span_of(diff_src),
-                    span_of(diff_params), workspace);
-  for (size_t i = 0; i < ns; ++i) call.diff_inputs[i] = std::move(diff_src[i]);
-  for (size_t i = 0; i < np; ++i) call.diff_inputs[ns + i] = std::move(diff_params[i]);
+  st.inst->backward(src, params, dst, call.diff_dst, diff_src, diff_params, workspace);
 }
 
 struct ReorderState : NodeState {
