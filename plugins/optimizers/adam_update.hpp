@@ -5,6 +5,7 @@
 
 #include <plexus/sdk/plugin.hpp>
 
+#include "common/clones.hpp"
 #include "step_checks.hpp"
 
 #include <algorithm>
@@ -29,6 +30,30 @@ inline constexpr std::array<sdk::State, 3> kAdamStates{
     sdk::State{"m2", PLX_STATE_LIKE_PARAM, 0.0},
     sdk::State{"v_max", PLX_STATE_LIKE_PARAM, 0.0},
 };
+
+/// The element loop, cloned per instruction set. It vectorizes because the
+/// plugin is built with -fno-math-errno (sqrt needs no errno call) and
+/// -ffp-contract=off: vector sqrt, division and the separate multiplies and
+/// adds round exactly as the scalar ones, so every split and every clone
+/// gives the same bits. The flags branch once, outside the loop.
+template <bool kDecay, bool kAmsgrad>
+PLEXUS_CLONES_FLATTEN void adam_loop(float* __restrict theta, const float* __restrict g, float* __restrict m1,
+                                     float* __restrict m2, float* __restrict v_max, int64_t begin, int64_t end,
+                                     float decay, float b1_f, float fresh1, float b2_f, float fresh2,
+                                     float correction2_sqrt, float delta_f, float step_size) {
+  for (int64_t i = begin; i < end; ++i) {
+    if (kDecay) theta[i] *= decay;
+    m1[i] = b1_f * m1[i] + fresh1 * g[i];
+    m2[i] = b2_f * m2[i] + fresh2 * (g[i] * g[i]);
+    float second = m2[i];
+    if (kAmsgrad) {
+      v_max[i] = std::max(m2[i], v_max[i]);  // this argument order keeps a NaN in m2
+      second = v_max[i];
+    }
+    const float denom = std::sqrt(second) / correction2_sqrt + delta_f;
+    theta[i] -= step_size * (m1[i] / denom);
+  }
+}
 
 /// One Adam step over [begin, end): theta <- theta (1 - lr wd) first when wd != 0
 /// (decoupled weight decay), then the Adam update with bias correction.
@@ -60,17 +85,16 @@ inline void adam_update(const sdk::StepContext& ctx, const char* kernel, double 
   float* m1 = ctx.state("m1").data();
   float* m2 = ctx.state("m2").data();
   float* v_max = ctx.state("v_max").data();
-  for (int64_t i = ctx.begin(); i < ctx.end(); ++i) {
-    if (wd != 0.0) theta[i] *= decay;
-    m1[i] = b1_f * m1[i] + fresh1 * g[i];
-    m2[i] = b2_f * m2[i] + fresh2 * (g[i] * g[i]);
-    float second = m2[i];
-    if (amsgrad) {
-      v_max[i] = std::max(m2[i], v_max[i]);  // this argument order keeps a NaN in m2
-      second = v_max[i];
-    }
-    const float denom = std::sqrt(second) / correction2_sqrt + delta_f;
-    theta[i] -= step_size * (m1[i] / denom);
+  const int64_t b = ctx.begin(), e = ctx.end();
+  const auto run = [&](auto loop) {
+    loop(theta, g, m1, m2, v_max, b, e, decay, b1_f, fresh1, b2_f, fresh2, correction2_sqrt, delta_f, step_size);
+  };
+  if (wd != 0.0) {
+    if (amsgrad) run(adam_loop<true, true>);
+    else run(adam_loop<true, false>);
+  } else {
+    if (amsgrad) run(adam_loop<false, true>);
+    else run(adam_loop<false, false>);
   }
 }
 

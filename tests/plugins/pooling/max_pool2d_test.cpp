@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <atomic>
 #include <cmath>
 #include <numeric>
@@ -81,6 +83,22 @@ TEST(MaxPool2d, TiesGoToTheFirstMaximum) {
   const Tensor x = Tensor::from({1, 1, 2, 2}, std::vector<float>{0, 5, 5, 1});
   const Tensor g2 = max_backward({.kernel = 2}, x, Tensor::full({1, 1, 1, 1}, 1.0f));
   EXPECT_EQ(std::vector<float>(g2.span().begin(), g2.span().end()), (std::vector<float>{0, 1, 0, 0}));
+}
+
+// Windows whose every value is -inf, clipped by padding, and ties between
+// -0 and +0: the gradient goes to the window's first in-bounds cell, and the
+// codes a training forward records agree with the recomputed argmax.
+TEST(MaxPool2d, AllMinusInfinityAndSignedZeroTiesGoToTheFirstCell) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const Tensor x = Tensor::full({1, 1, 3, 3}, -inf);
+  const Tensor dd = Tensor::from({1, 1, 2, 2}, std::vector<float>{1, 2, 3, 4});
+  // k=3, stride 2, padding 1: windows start at (-1,-1), (-1,1), (1,-1), (1,1),
+  // so their first in-bounds cells are (0,0), (0,1), (1,0), (1,1).
+  const Tensor g = max_backward({.kernel = 3, .stride = 2, .padding = 1}, x, dd);
+  EXPECT_EQ(std::vector<float>(g.span().begin(), g.span().end()), (std::vector<float>{1, 2, 0, 3, 4, 0, 0, 0, 0}));
+  const Tensor z = Tensor::from({1, 1, 2, 2}, std::vector<float>{-0.0f, 0.0f, 0.0f, -0.0f});
+  const Tensor gz = max_backward({.kernel = 2}, z, Tensor::full({1, 1, 1, 1}, 1.0f));
+  EXPECT_EQ(std::vector<float>(gz.span().begin(), gz.span().end()), (std::vector<float>{1, 0, 0, 0}));
 }
 
 // A NaN is its window's maximum (forward NaN, gradient to the first NaN), as in PyTorch.
