@@ -62,7 +62,7 @@ void* Pool::allocate(size_t bytes) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = free_.find(size);
     if (it != free_.end() && !it->second.empty()) {
-      void* p = it->second.back();
+      void* p = it->second.back().p;
       it->second.pop_back();
       cached_bytes_ -= size;
       return p;
@@ -74,12 +74,44 @@ void* Pool::allocate(size_t bytes) {
   return p;
 }
 
-void Pool::release(void* p, size_t bytes) noexcept {
+void* Pool::allocate(size_t bytes, uint64_t tag, bool* clean) {
+  const size_t size = rounded(bytes);
+  *clean = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = free_.find(size);
+    if (it != free_.end() && !it->second.empty()) {
+      std::vector<Block>& blocks = it->second;
+      // The newest few blocks of this size (a step frees and takes them in
+      // the same order each time); past them, any block, zeroed.
+      size_t pick = blocks.size() - 1;
+      for (size_t i = blocks.size(), seen = 0; i-- > 0 && seen < 8; ++seen)
+        if (blocks[i].tag == tag) {
+          pick = i;
+          *clean = true;
+          break;
+        }
+      void* p = blocks[pick].p;
+      blocks[pick] = blocks.back();
+      blocks.pop_back();
+      cached_bytes_ -= size;
+      ++(*clean ? clean_reuses_ : zeroed_blocks_);
+      return p;
+    }
+    ++system_allocations_;
+    ++zeroed_blocks_;
+  }
+  void* p = std::aligned_alloc(64, size);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void Pool::release(void* p, size_t bytes, uint64_t tag) noexcept {
   if (p == nullptr) return;
   const size_t size = rounded(bytes);
   std::lock_guard<std::mutex> lock(mu_);
   try {
-    free_[size].push_back(p);
+    free_[size].push_back({p, tag});
     cached_bytes_ += size;
   } catch (...) {
     std::free(p);
@@ -89,9 +121,19 @@ void Pool::release(void* p, size_t bytes) noexcept {
 void Pool::trim() {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [size, blocks] : free_)
-    for (void* p : blocks) std::free(p);
+    for (const Block& b : blocks) std::free(b.p);
   free_.clear();
   cached_bytes_ = 0;
+}
+
+uint64_t Pool::clean_reuses() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return clean_reuses_;
+}
+
+uint64_t Pool::zeroed_blocks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return zeroed_blocks_;
 }
 
 uint64_t Pool::system_allocations() const {
@@ -115,7 +157,8 @@ struct Tensor::Storage {
   std::shared_ptr<Pool> pool;
   void* ptr = nullptr;
   size_t bytes = 0;
-  ~Storage() { pool->release(ptr, bytes); }
+  uint64_t tag = 0;  // the blocked layout's id: its padding is zero when the block goes back
+  ~Storage() { pool->release(ptr, bytes, tag); }
 };
 
 Tensor Tensor::empty(const Shape& shape, const std::shared_ptr<Pool>& pool) {
@@ -136,9 +179,18 @@ Tensor Tensor::empty(const Shape& shape, std::shared_ptr<const Layout> layout) {
   auto s = std::make_shared<Storage>();
   s->pool = Pool::global();
   s->bytes = layout->bytes();
-  s->ptr = s->pool->allocate(s->bytes);
-  // oneDNN reads padded channels as zeros; a layout without padding needs no fill.
-  if (s->bytes > static_cast<size_t>(shape.numel()) * sizeof(float)) std::memset(s->ptr, 0, s->bytes);
+  // oneDNN reads padded channels as zeros; a layout without padding needs no
+  // fill, and neither does a block whose last tensor had this layout: every
+  // writer of a blocked tensor keeps its padding zero (plexus/abi/plugin.h,
+  // plx_tensor_view.layout), so it still is.
+  if (s->bytes > static_cast<size_t>(shape.numel()) * sizeof(float)) {
+    bool clean = false;
+    s->ptr = s->pool->allocate(s->bytes, layout->id(), &clean);
+    s->tag = layout->id();
+    if (!clean) std::memset(s->ptr, 0, s->bytes);
+  } else {
+    s->ptr = s->pool->allocate(s->bytes);
+  }
   t.data_ = static_cast<float*>(s->ptr);
   t.storage_ = std::move(s);
   t.shape_ = shape;

@@ -4,6 +4,7 @@
 #include <plexus/data.hpp>
 #include <plexus/layout.hpp>
 #include <plexus/model.hpp>
+#include <plexus/trainer.hpp>
 
 #include "support/test_support.hpp"
 
@@ -77,6 +78,38 @@ TEST(BlockedLayouts, OddBatchGivesThePlainResults) { check_model("models/mnist_l
 
 // Batch norm in training mode, residual adds in blocked layouts.
 TEST(BlockedLayouts, ResnetGivesThePlainResults) { check_model("models/mnist_resnet_small.pbtxt", 8); }
+
+// Several training steps: from the second on, blocked tensors get blocks
+// their own layout had in the step before, not zeroed again (the pool
+// counts them), and the run still ends where the plain one does.
+TEST(BlockedLayouts, StepsThatReuseBlocksUnzeroedGiveThePlainResults) {
+  const std::string path = test::source_path("models/mnist_lenet.pbtxt");
+  const auto feeds = mnist_batch(path, 16);
+  auto run = [&](bool blocked) {
+    RuntimeOptions ro;
+    ro.threads = 1;
+    ro.blocked_layouts = blocked;
+    Runtime rt(ro);
+    Model model(rt, path);
+    model.init_params(3);
+    TrainOptions o;
+    o.optimizer = "sgd";
+    o.hparams["lr"] = AttrValue(0.05);
+    Trainer t(model, o);
+    std::vector<double> losses;
+    for (int i = 0; i < 4; ++i) losses.push_back(t.train_step(feeds).loss);
+    std::map<std::string, Tensor> params;
+    for (const auto& [name, shape] : model.learned_param_shapes()) params[name] = model.param(name).clone();
+    return std::pair{losses, params};
+  };
+  const auto [plain_losses, plain_params] = run(false);
+  const uint64_t clean_before = Pool::global()->clean_reuses();
+  const auto [losses, params] = run(true);
+  EXPECT_GT(Pool::global()->clean_reuses(), clean_before) << "no blocked tensor reused its layout's block";
+  for (size_t i = 0; i < losses.size(); ++i)
+    EXPECT_NEAR(losses[i], plain_losses[i], 1e-4 * std::max(1.0, std::abs(plain_losses[i]))) << "step " << i + 1;
+  for (const auto& [name, p] : plain_params) test::expect_close_to_scale(params.at(name), p, 1e-4, "parameter " + name);
+}
 
 TEST(BlockedLayouts, UsersAlwaysSeePlainData) {
   const std::string path = test::source_path("models/mnist_lenet.pbtxt");

@@ -57,12 +57,22 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   void* allocate(size_t bytes);
-  void release(void* p, size_t bytes) noexcept;
+  /// A block for a tensor in blocked layout `tag` (Layout::id(), nonzero).
+  /// Prefers a cached block whose last tensor had that layout: every
+  /// blocked tensor keeps its padding zero (the plugin ABI's promise), so
+  /// such a block needs no zeroing, and `*clean` says so.
+  void* allocate(size_t bytes, uint64_t tag, bool* clean);
+  /// `tag`: the layout id of the block's last tensor, 0 for plain data.
+  void release(void* p, size_t bytes, uint64_t tag = 0) noexcept;
   void trim();  // returns every cached block to the system
 
   /// Blocks obtained from the system so far (cache misses).
   uint64_t system_allocations() const;
   size_t cached_bytes() const;
+  /// Blocked-layout allocations that reused a block of the same layout
+  /// (no zeroing) and those that had to zero it.
+  uint64_t clean_reuses() const;
+  uint64_t zeroed_blocks() const;
 
   /// The process-wide default pool (a cache of memory, not program state).
   static const std::shared_ptr<Pool>& global();
@@ -70,8 +80,13 @@ class Pool {
  private:
   static size_t rounded(size_t bytes);
   mutable std::mutex mu_;
-  std::unordered_map<size_t, std::vector<void*>> free_;
+  struct Block {
+    void* p;
+    uint64_t tag;
+  };
+  std::unordered_map<size_t, std::vector<Block>> free_;
   uint64_t system_allocations_ = 0;
+  uint64_t clean_reuses_ = 0, zeroed_blocks_ = 0;
   size_t cached_bytes_ = 0;
 };
 
