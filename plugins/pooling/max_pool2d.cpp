@@ -71,11 +71,38 @@ inline void argmax(const float* plane, int64_t width, const Window& win, Pixel<B
     if (m[l] != m[l]) pixel[l] = static_cast<Pixel<B>>(first_nan<B>(plane, width, win, l));
 }
 
+/// The B lanes of one diff_dst pixel of `ob` lanes: the pixel itself when
+/// ob = B, else a copy in `buf` with the lanes past ob zero (an nhwc dst
+/// has no padding to read them from).
+template <int B>
+inline const float* lanes_of(const float* pixel, int64_t ob, float* buf) {
+  if (ob == B) return pixel;
+  for (int l = 0; l < B; ++l) buf[l] = l < ob ? pixel[l] : 0.0f;
+  return buf;
+}
+
+/// Stores the first `ob` of B lanes (all of them, one vector store, when ob = B).
+template <int B>
+inline void store_lanes(const float* m, float* pixel, int64_t ob) {
+  if (ob == B) {
+#pragma omp simd
+    for (int l = 0; l < B; ++l) pixel[l] = m[l];
+  } else {
+    for (int64_t l = 0; l < ob; ++l) pixel[l] = m[l];
+  }
+}
+
 // The plane functions take g by value: its loop bounds then stay in registers.
+// dst pixels hold g.ob lanes (B, or C for an nhwc dst); codes and the
+// windows' lanes are always B wide.
 template <int B>
 void forward_plane(const Pool2d g, const float* in, float* out) {
   for (int64_t y = 0; y < g.oh; ++y)
-    for (int64_t x = 0; x < g.ow; ++x) window_max<B>(in, g.w, g.window(y, x), out + (y * g.ow + x) * B);
+    for (int64_t x = 0; x < g.ow; ++x) {
+      float m[B];
+      window_max<B>(in, g.w, g.window(y, x), m);
+      store_lanes<B>(m, out + (y * g.ow + x) * g.ob, g.ob);
+    }
 }
 
 // Training forward: also records, per lane, where in the window its argmax is
@@ -87,8 +114,9 @@ void forward_plane_codes(const Pool2d g, const float* in, float* out, uint8_t* c
     for (int64_t x = 0; x < g.ow; ++x) {
       const Window win = g.window(y, x);
       const int64_t hs = y * g.s - g.p, ws = x * g.s - g.p;
-      float* m = out + (y * g.ow + x) * B;
+      float m[B];
       window_max<B>(in, g.w, win, m);
+      store_lanes<B>(m, out + (y * g.ow + x) * g.ob, g.ob);
       int32_t code[B];
       for (int l = 0; l < B; ++l) code[l] = 0;
       for (int64_t yy = win.h1 - 1; yy >= win.h0; --yy)
@@ -119,12 +147,13 @@ void backward_plane_codes(const Pool2d g, const uint8_t* codes, const float* dif
   if (!direct || g.oh * g.s != g.h || g.ow * g.s != g.w || g.s != g.k) std::fill_n(diff_src, g.src_plane(), 0.0f);
   int32_t real[B];
   for (int l = 0; l < B; ++l) real[l] = l < valid ? -1 : 0;
+  float dl[B];
   for (int64_t y = 0; y < g.oh; ++y)
     for (int64_t x = 0; x < g.ow; ++x) {
       const Window win = g.window(y, x);
       const int64_t hs = y * g.s - g.p, ws = x * g.s - g.p;
       const uint8_t* c = codes + (y * g.ow + x) * B;
-      const float* d = diff_dst + (y * g.ow + x) * B;
+      const float* d = lanes_of<B>(diff_dst + (y * g.ow + x) * g.ob, g.ob, dl);
       if (!direct) {
         for (int l = 0; l < B; ++l) {
           const int64_t px = (hs + c[l] / g.k) * g.w + (ws + c[l] % g.k);
@@ -163,7 +192,8 @@ void backward_plane_disjoint(const Pool2d g, const float* in, const float* diff_
       window_max<B>(in, g.w, win, m);
       int32_t nan_max[B], taken[B];
       for (int l = 0; l < B; ++l) nan_max[l] = m[l] != m[l], taken[l] = 0;
-      const float* d = diff_dst + (y * g.ow + x) * B;
+      float dl[B];
+      const float* d = lanes_of<B>(diff_dst + (y * g.ow + x) * g.ob, g.ob, dl);
       for (int64_t yy = win.h0; yy < win.h1; ++yy)
         for (int64_t xx = win.w0; xx < win.w1; ++xx) {
           const float* v = in + (yy * g.w + xx) * B;
@@ -190,7 +220,8 @@ void backward_plane(const Pool2d g, const float* in, const float* diff_dst, floa
   for (int64_t y = 0; y < g.oh; ++y)
     for (int64_t x = 0; x < g.ow; ++x) {
       argmax<B>(in, g.w, g.window(y, x), pixel);
-      const float* d = diff_dst + (y * g.ow + x) * B;
+      float dl[B];
+      const float* d = lanes_of<B>(diff_dst + (y * g.ow + x) * g.ob, g.ob, dl);
       for (int l = 0; l < B; ++l) diff_src[int64_t{pixel[l]} * B + l] += d[l];
     }
 }
@@ -227,11 +258,11 @@ void MaxPool2d::infer(sdk::InferContext& ctx) {
 
 MaxPool2d::MaxPool2d(const sdk::InstanceContext& ctx)
     : g_(Pool2d::from(name, ctx.node_name(), ctx.input(0), ctx.attrs())) {
-  adopt_src_layout(name, ctx, g_, dst_md_);
+  adopt_src_layout(name, ctx, g_, dst_md_, /*nhwc_for_one_block=*/true);
   // The workspace: a flag (64 bytes, so the codes stay aligned) saying whether
   // forward recorded the codes, then one byte per dst lane. A window of more
   // than 256 cells has no byte code: backward then recomputes from src.
-  if (g_.k * g_.k <= 256) ctx.set_workspace_bytes(kCodesOffset + g_.planes() * g_.dst_plane());
+  if (g_.k * g_.k <= 256) ctx.set_workspace_bytes(kCodesOffset + g_.planes() * g_.lanes_plane());
 }
 
 void MaxPool2d::forward(sdk::ForwardContext& ctx) const {
@@ -247,10 +278,10 @@ void MaxPool2d::forward(sdk::ForwardContext& ctx) const {
     for_each_plane(g_, [&](int64_t pl) {
       float* out = dst + pl * g_.dst_plane();
       if (codes)
-        forward_plane_codes_cloned<B>(g_, src + pl * g_.src_plane(), out, ws + kCodesOffset + pl * g_.dst_plane());
+        forward_plane_codes_cloned<B>(g_, src + pl * g_.src_plane(), out, ws + kCodesOffset + pl * g_.lanes_plane());
       else
         forward_plane_cloned<B>(g_, src + pl * g_.src_plane(), out);
-      zero_padded_lanes(g_, pl, out, g_.oh * g_.ow);
+      if (g_.ob == g_.b) zero_padded_lanes(g_, pl, out, g_.oh * g_.ow);  // an nhwc dst has no padding
     });
   });
 }
@@ -267,7 +298,7 @@ void MaxPool2d::backward(sdk::BackwardContext& ctx) const {
       constexpr int B = decltype(block)::value;
       for_each_plane(g_, [&](int64_t pl) {
         float* out = ds + pl * g_.src_plane();
-        backward_plane_codes_cloned<B>(g_, ws + kCodesOffset + pl * g_.dst_plane(), diff_dst + pl * g_.dst_plane(),
+        backward_plane_codes_cloned<B>(g_, ws + kCodesOffset + pl * g_.lanes_plane(), diff_dst + pl * g_.dst_plane(),
                                        out, g_.valid_lanes(pl));
         if (!disjoint(g_)) zero_padded_lanes(g_, pl, out, g_.h * g_.w);
       });

@@ -46,11 +46,13 @@ struct Pool2d {
   int64_t k = 1, s = 1, p = 0;         // kernel, stride, padding
   int64_t oh = 0, ow = 0;              // dst spatial size
   int64_t b = 1;                       // channel block (lanes per pixel): 1 = plain NCHW
+  int64_t ob = 1;                      // dst lanes per pixel: b, or C for an nhwc dst (see adopt_src_layout)
 
   int64_t blocks() const { return (c + b - 1) / b; }  // CB
   int64_t planes() const { return n * blocks(); }
   int64_t src_plane() const { return h * w * b; }     // floats per plane
-  int64_t dst_plane() const { return oh * ow * b; }
+  int64_t dst_plane() const { return oh * ow * ob; }
+  int64_t lanes_plane() const { return oh * ow * b; }  // one entry per dst pixel and src lane
   sdk::Shape dst_shape() const { return sdk::Shape{n, c, oh, ow}; }
 
   /// Lanes of plane `pl` that hold real channels; the rest are padding
@@ -131,14 +133,24 @@ inline int64_t channel_block(const char* op, const sdk::InstanceContext& ctx, co
 }
 
 /// Sets g.b from src's layout and, for a blocked src, makes dst the same
-/// layout. `dst_md` belongs to the instance: the runtime reads it through a
-/// pointer for as long as the instance lives.
-inline void adopt_src_layout(const char* op, const sdk::InstanceContext& ctx, Pool2d& g, dnnl_memory_desc_t& dst_md) {
+/// layout; `dst_md` belongs to the instance: the runtime reads it through a
+/// pointer for as long as the instance lives. With `nhwc_for_one_block`, a
+/// src whose channels fill part of one block (LeNet's 6 channels in
+/// nChw16c) gets an nhwc dst instead: the C real channels per pixel and no
+/// padding, which conv2d's nhwc kernels read as they are (g.ob = C).
+inline void adopt_src_layout(const char* op, const sdk::InstanceContext& ctx, Pool2d& g, dnnl_memory_desc_t& dst_md,
+                             bool nhwc_for_one_block = false) {
   g.b = channel_block(op, ctx, g);
+  g.ob = g.b;
   if (g.b == 1) return;
   const dnnl::memory::desc given(*static_cast<const dnnl_memory_desc_t*>(ctx.src_layout(0)));
   const bool nhwc = given == nhwc_md(g.n, g.c, g.h, g.w);  // dst keeps src's descriptor
-  dst_md = (nhwc ? nhwc_md(g.n, g.c, g.oh, g.ow) : blocked_md(g.n, g.c, g.oh, g.ow, g.b)).data;
+  if (nhwc_for_one_block && !nhwc && g.c < g.b) {
+    g.ob = g.c;
+    dst_md = nhwc_md(g.n, g.c, g.oh, g.ow).data;
+  } else {
+    dst_md = (nhwc ? nhwc_md(g.n, g.c, g.oh, g.ow) : blocked_md(g.n, g.c, g.oh, g.ow, g.b)).data;
+  }
   ctx.set_dst_layout(&dst_md);
 }
 
