@@ -282,6 +282,38 @@ TEST(Conv2d, FusedReluEqualsConvThenRelu) {
   }
 }
 
+// One instance called on many buffers in turn, some recurring: its oneDNN
+// memory objects are made once and re-pointed at each call's buffers (see
+// plugins/common/dnnl_util.hpp). Every call gives what a fresh instance
+// gives on that input, bit for bit, in blocked and plain layouts.
+TEST(Conv2d, CallsCyclingOverManyBuffersMatchFreshInstances) {
+  const OpKernel& k = builtin_registry().op("conv2d");
+  const AttrMap attrs{{"out_channels", AttrValue(int64_t{6})}, {"kernel", AttrValue(int64_t{5})},
+                      {"padding", AttrValue(int64_t{2})}, {"activation", AttrValue(std::string("relu"))}};
+  const Shape in{4, 1, 12, 12};
+  const Shape shapes[] = {in};
+  for (bool layouts : {false, true}) {
+    SCOPED_TRACE(layouts ? "blocked" : "plain");
+    auto inst = k.create("c", k.resolve_attrs(attrs, "c"), shapes, {}, layouts);
+    const Tensor w = random_tensor(inst->shapes().params[0], 2), b = random_tensor(inst->shapes().params[1], 3);
+    const Tensor params[] = {w, b};
+    std::vector<Tensor> inputs, want;
+    for (uint64_t i = 0; i < 7; ++i) {
+      inputs.push_back(random_tensor(in, 10 + i));
+      auto fresh = k.create("c", k.resolve_attrs(attrs, "c"), shapes, {}, layouts);
+      const Tensor src[] = {inputs.back()};
+      want.push_back(to_plain(fresh->forward(src, params, false)));
+    }
+    std::vector<Tensor> kept;  // outputs stay alive, so every call writes a new buffer
+    for (int round = 0; round < 3; ++round)
+      for (size_t i : {0, 1, 2, 3, 4, 5, 6, 0, 0, 3}) {
+        const Tensor src[] = {inputs[i]};
+        kept.push_back(inst->forward(src, params, false));
+        EXPECT_TRUE(test::same_bits(to_plain(kept.back()), want[i])) << "round " << round << ", input " << i;
+      }
+  }
+}
+
 TEST(Conv2d, BlockedLayoutsGiveThePlainResults) {
   struct Case {
     Shape in;
