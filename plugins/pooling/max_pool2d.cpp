@@ -3,6 +3,7 @@
 #include "common/clones.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -171,6 +172,97 @@ void backward_plane_codes(const Pool2d g, const uint8_t* codes, const float* dif
     }
 }
 
+/// True for 2x2 windows at stride 2 without padding over an even plane
+/// (LeNet's pools, and most CNNs'): the windows tile src exactly.
+bool tiles_2x2(const Pool2d& g) { return g.k == 2 && g.s == 2 && g.p == 0 && g.h == 2 * g.oh && g.w == 2 * g.ow; }
+
+// The training forward on tiles_2x2 planes. A window is four cells at fixed
+// offsets, so each output pixel is straight-line vector code over its B
+// lanes: the maximum in forward_plane_codes' order (a strict > from the first
+// cell, so ties keep the first), the code of the first cell equal to it, and
+// where a lane holds a NaN, NaN and the code of the first NaN. The codes are
+// forward_plane_codes' (dy * 2 + dx), so either backward reads them.
+template <int B>
+void forward_2x2_codes(const Pool2d g, const float* in, float* out, uint8_t* codes) {
+  const int64_t row = g.w * B;
+  for (int64_t y = 0; y < g.oh; ++y) {
+    const float* r0 = in + 2 * y * row;
+    const float* r1 = r0 + row;
+    for (int64_t x = 0; x < g.ow; ++x) {
+      const float *a = r0 + 2 * x * B, *b = a + B, *c = r1 + 2 * x * B, *d = c + B;
+      float m[B];
+      int32_t code[B];
+#pragma omp simd
+      for (int l = 0; l < B; ++l) {
+        const float va = a[l], vb = b[l], vc = c[l], vd = d[l];
+        float mx = va;
+        mx = vb > mx ? vb : mx;
+        mx = vc > mx ? vc : mx;
+        mx = vd > mx ? vd : mx;
+        int32_t at = 3, nan_at = 3;
+        at = vc == mx ? 2 : at;
+        at = vb == mx ? 1 : at;
+        at = va == mx ? 0 : at;
+        nan_at = vc != vc ? 2 : nan_at;
+        nan_at = vb != vb ? 1 : nan_at;
+        nan_at = va != va ? 0 : nan_at;
+        const bool nan = (va != va) | (vb != vb) | (vc != vc) | (vd != vd);
+        m[l] = nan ? std::numeric_limits<float>::quiet_NaN() : mx;
+        code[l] = nan ? nan_at : at;
+      }
+      store_lanes<B>(m, out + (y * g.ow + x) * g.ob, g.ob);
+      uint8_t* cp = codes + (y * g.ow + x) * B;
+#pragma omp simd
+      for (int l = 0; l < B; ++l) cp[l] = static_cast<uint8_t>(code[l]);
+    }
+  }
+}
+
+// Backward from forward_2x2_codes' codes: every src cell belongs to one
+// window and gets diff_dst where it is the code's cell, 0 elsewhere (and 0
+// in the padded lanes >= `valid`). An nhwc diff_dst (ob < B lanes a pixel)
+// is first staged into B-lane pixels a chunk of a row at a time: padding
+// each pixel just before its vector loads (lanes_of) stalls them on the
+// scalar stores, which perf put at 60% of this loop.
+template <int B>
+void backward_2x2_codes(const Pool2d g, const uint8_t* codes, const float* diff_dst, float* diff_src, int64_t valid) {
+  constexpr int64_t kChunk = 32;  // pixels staged at once
+  int32_t real[B];
+  for (int l = 0; l < B; ++l) real[l] = l < valid ? -1 : 0;
+  const int64_t row = g.w * B;
+  float stage[kChunk * B];
+  for (int64_t y = 0; y < g.oh; ++y) {
+    float* r0 = diff_src + 2 * y * row;
+    float* r1 = r0 + row;
+    const float* drow = diff_dst + y * g.ow * g.ob;
+    for (int64_t x0 = 0; x0 < g.ow; x0 += kChunk) {
+      const int64_t x1 = std::min(g.ow, x0 + kChunk);
+      const float* dd = drow + x0 * B;
+      if (g.ob != B) {
+        for (int64_t x = x0; x < x1; ++x)
+          for (int l = 0; l < B; ++l) stage[(x - x0) * B + l] = l < g.ob ? drow[x * g.ob + l] : 0.0f;
+        dd = stage;
+      }
+      for (int64_t x = x0; x < x1; ++x) {
+        const uint8_t* cp = codes + (y * g.ow + x) * B;
+        const float* d = dd + (x - x0) * B;
+        float *a = r0 + 2 * x * B, *b = a + B, *c = r1 + 2 * x * B, *e = c + B;
+        // Selects as bit masks: written as `at == 0 ? v : 0.0f`, GCC 12
+        // turns the four stores into masked stores and reloads.
+#pragma omp simd
+        for (int l = 0; l < B; ++l) {
+          const int32_t at = cp[l];
+          const int32_t v = std::bit_cast<int32_t>(d[l]) & real[l];
+          a[l] = std::bit_cast<float>(v & -static_cast<int32_t>(at == 0));
+          b[l] = std::bit_cast<float>(v & -static_cast<int32_t>(at == 1));
+          c[l] = std::bit_cast<float>(v & -static_cast<int32_t>(at == 2));
+          e[l] = std::bit_cast<float>(v & -static_cast<int32_t>(at == 3));
+        }
+      }
+    }
+  }
+}
+
 // Windows that do not overlap (stride >= kernel, no padding; LeNet's 2x2
 // stride 2): every cell gets its gradient from at most one window, so each
 // window writes its cells directly, d where the cell is the window's argmax
@@ -235,12 +327,14 @@ PLEXUS_CLONES_FLATTEN void forward_plane_cloned(const Pool2d g, const float* in,
 
 template <int B>
 PLEXUS_CLONES_FLATTEN void forward_plane_codes_cloned(const Pool2d g, const float* in, float* out, uint8_t* codes) {
+  if (tiles_2x2(g)) return forward_2x2_codes<B>(g, in, out, codes);
   forward_plane_codes<B>(g, in, out, codes);
 }
 
 template <int B>
 PLEXUS_CLONES_FLATTEN void backward_plane_codes_cloned(const Pool2d g, const uint8_t* codes, const float* diff_dst,
                                                        float* diff_src, int64_t valid) {
+  if (tiles_2x2(g)) return backward_2x2_codes<B>(g, codes, diff_dst, diff_src, valid);
   backward_plane_codes<B>(g, codes, diff_dst, diff_src, valid);
 }
 

@@ -205,6 +205,79 @@ TEST(BlockedPool2d, NhwcWith8Or16ChannelsIsTaken) {
     }
 }
 
+/// Plain max pooling with 2x2 windows at stride 2 on even H, W, written
+/// apart from the plugin: per window the maximum by a strict `>` from its
+/// first cell, or NaN if the window holds one; its gradient goes to the
+/// first cell (row-major) equal to that maximum, or to the first NaN.
+std::pair<Tensor, Tensor> max_2x2_reference(const Tensor& x, const Tensor& diff_dst) {
+  const Shape& s = x.shape();
+  const int64_t planes = s[0] * s[1], h = s[2], w = s[3], oh = h / 2, ow = w / 2;
+  Tensor dst = Tensor::zeros({s[0], s[1], oh, ow}), diff_src = Tensor::zeros(s);
+  const float* in = x.data();
+  for (int64_t pl = 0; pl < planes; ++pl)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t xo = 0; xo < ow; ++xo) {
+        const int64_t cells[4] = {(2 * y) * w + 2 * xo, (2 * y) * w + 2 * xo + 1, (2 * y + 1) * w + 2 * xo,
+                                  (2 * y + 1) * w + 2 * xo + 1};
+        const float* p = in + pl * h * w;
+        float best = p[cells[0]];
+        int64_t first_nan = -1;
+        for (int64_t c : cells) {
+          if (std::isnan(p[c]) && first_nan < 0) first_nan = c;
+          if (p[c] > best) best = p[c];
+        }
+        int64_t at = first_nan;
+        if (at < 0)
+          for (int64_t c : cells)
+            if (p[c] == best) {
+              at = c;
+              break;
+            }
+        const int64_t o = pl * oh * ow + y * ow + xo;
+        dst.data()[o] = first_nan >= 0 ? std::nanf("") : best;
+        diff_src.data()[pl * h * w + at] = diff_dst.data()[o];
+      }
+  return {dst, diff_src};
+}
+
+/// Values from {-inf, -1, -0, +0, 1, +inf, NaN}: windows of ties, signed
+/// zeros, infinities and NaNs.
+Tensor specials(const Shape& s, uint64_t seed) {
+  const float v[] = {-INFINITY, -1.0f, -0.0f, 0.0f, 1.0f, INFINITY, std::nanf("")};
+  std::mt19937 rng(static_cast<uint32_t>(seed));
+  std::uniform_int_distribution<int> pick(0, 6);
+  Tensor t = Tensor::zeros(s);
+  for (float& x : t.span()) x = v[pick(rng)];
+  return t;
+}
+
+// 2x2 windows at stride 2 over an even image (LeNet's pools) take their own
+// kernels. Against a scalar reference in plain layout, then nChw8c, nChw16c
+// (and nhwc dst for C < block) against plain, both backwards (from the
+// training forward's codes, and recomputed after an inference forward).
+TEST(BlockedPool2d, TwoByTwoTilesTakeTheFirstMaximumOrNanInEveryLayout) {
+  const PoolOp& op = kOps[0];
+  const Case tiles[] = {
+      {{2, 6, 4, 6}, {.kernel = 2}},   {{1, 8, 6, 4}, {.kernel = 2}},    {{2, 13, 8, 8}, {.kernel = 2}},
+      {{1, 16, 2, 2}, {.kernel = 2}},  {{3, 20, 10, 12}, {.kernel = 2, .stride = 2}},
+      {{64, 6, 28, 28}, {.kernel = 2}},  // LeNet's first pooling; takes the OpenMP path
+  };
+  for (const Case& c : tiles)
+    for (uint64_t seed : {1, 2}) {
+      const Tensor x = seed == 1 ? specials(c.src, 11) : ties_and_nans(c.src, 12);
+      SCOPED_TRACE(c.str() + (seed == 1 ? " specials" : " ties and NaNs"));
+      const Tensor dd = random_tensor(c.dst(), 13);
+      const auto [want_dst, want_diff] = max_2x2_reference(x, dd);
+      const TapeRun plain = run_on_tape(op, c.g, x, nullptr, true, [&](const auto&) { return dd; });
+      EXPECT_TRUE(same_bits(plain.dst, want_dst));
+      EXPECT_TRUE(same_bits(plain.diff_src, want_diff));
+      for (tag t : {tag::nChw8c, tag::nChw16c}) {
+        SCOPED_TRACE(t == tag::nChw8c ? "nChw8c" : "nChw16c");
+        expect_same_bits_as_plain(op, c, t, x);
+      }
+    }
+}
+
 /// oneDNN's pooling primitive on buffers in layout `t`: forward in inference
 /// or training mode (keeping max pooling's workspace), then backward.
 class DnnlPooling {
