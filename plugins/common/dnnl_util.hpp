@@ -241,51 +241,6 @@ class Reorder {
   dnnl::reorder prim_;
 };
 
-/// A relu fused into a weights layer (conv2d, linear): the eltwise post-op
-/// of the forward primitive, and for backward the layer's own diff_dst, which
-/// is diff_dst where dst > 0. Empty (operator bool false) when not fused.
-class FusedRelu {
- public:
-  FusedRelu() = default;
-  /// "none" or "relu" for attribute `activation`; anything else fails naming the node.
-  static bool requested(const sdk::InferContext& ctx, const char* op) {
-    const std::string_view act = ctx.attrs().str("activation");
-    if (act != "none" && act != "relu")
-      ctx.fail(std::string(op) + " attribute 'activation' must be none or relu, got '" + std::string(act) + "'");
-    return act == "relu";
-  }
-  /// The forward attributes: user scratchpad plus the relu post-op. A fresh
-  /// object: dnnl::primitive_attr copies share one attribute set.
-  static dnnl::primitive_attr forward_attr() {
-    dnnl::primitive_attr attr = user_scratchpad_attr();
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    attr.set_post_ops(ops);
-    return attr;
-  }
-  /// The mask primitive for a dst laid out as `dst_md`.
-  FusedRelu(const Dnnl& dnnl, const dnnl::memory::desc& dst_md) : md_(dst_md) {
-    const auto alg = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
-    const auto attr = user_scratchpad_attr();
-    const dnnl::eltwise_forward::primitive_desc hint({dnnl::prop_kind::forward_training, alg, md_, 0.0f, 0.0f}, attr,
-                                                     dnnl.engine());
-    bwd_pd_ = dnnl::eltwise_backward::primitive_desc({alg, md_, md_, 0.0f, 0.0f}, attr, dnnl.engine(), hint);
-    bwd_ = dnnl::eltwise_backward(bwd_pd_);
-  }
-  explicit operator bool() const { return static_cast<bool>(bwd_); }
-  /// out = diff_dst where dst > 0, else 0 (all in dst_md's layout).
-  void mask(const Dnnl& dnnl, const char* what, const float* dst, const float* diff_dst, float* out) const {
-    dnnl.run(what, bwd_, bwd_pd_.scratchpad_desc(),
-             {{DNNL_ARG_DST, md_, dst}, {DNNL_ARG_DIFF_DST, md_, diff_dst},
-              {DNNL_ARG_DIFF_SRC, md_, out}});
-  }
-
- private:
-  dnnl::memory::desc md_;
-  dnnl::eltwise_backward::primitive_desc bwd_pd_;
-  dnnl::eltwise_backward bwd_;
-};
-
 /// For an elementwise op that keeps its input's layout (f(0) = 0, so a blocked
 /// layout's zero padding stays zero): makes dst take src's layout and returns
 /// how many floats the buffers hold. `keep` (a member of the instance) holds

@@ -187,7 +187,7 @@ bool Conv2d::build(const sdk::InstanceContext& ctx, Mode mode) {
     weights_to_bwd_ = Reorder(dnnl_, user_weights_md_, bwd_weights_md_);
   if (diff_weights_md_ != user_weights_md_)
     diff_weights_to_user_ = Reorder(dnnl_, diff_weights_md_, user_weights_md_);
-  if (relu_) fused_relu_ = FusedRelu(dnnl_, dst_md_);
+  if (relu_) fused_relu_ = FusedRelu(static_cast<int64_t>(dst_md_.get_size() / sizeof(float)));
   return true;
 }
 
@@ -238,7 +238,7 @@ void Conv2d::backward(sdk::BackwardContext& ctx) const {
   const float* diff_dst = ctx.diff_dst().data();
   ScratchBuffer masked(relu_ ? dst_md_.get_size() : 0, dnnl_.scratch());
   if (relu_) {
-    fused_relu_.mask(dnnl_, "conv2d fused relu backward", ctx.dst().data(), diff_dst, masked.floats());
+    fused_relu_.mask(ctx.dst().data(), diff_dst, masked.floats());
     diff_dst = masked.floats();
   }
   backward_data(ctx, diff_dst);

@@ -3,6 +3,7 @@
 #define PLEXUS_PLUGINS_LAYERS_CONV2D_HPP
 
 #include "common/dnnl_util.hpp"
+#include "fused_relu.hpp"
 
 #include <array>
 

@@ -73,7 +73,7 @@ Linear::Linear(const sdk::InstanceContext& ctx)
     fwd_ = dnnl::inner_product_forward(fwd_pd_);
     bwd_data_ = dnnl::inner_product_backward_data(bwd_data_pd_);
     bwd_weights_ = dnnl::inner_product_backward_weights(bwd_weights_pd_);
-    if (relu_) fused_relu_ = FusedRelu(dnnl_, dst_md_);
+    if (relu_) fused_relu_ = FusedRelu(static_cast<int64_t>(dst_md_.get_size() / sizeof(float)));
   });
 }
 
@@ -105,7 +105,7 @@ void Linear::backward(sdk::BackwardContext& ctx) const {
   const float* diff_dst = ctx.diff_dst().data();
   ScratchBuffer masked(relu_ ? dst_md_.get_size() : 0, dnnl_.scratch());
   if (relu_) {
-    fused_relu_.mask(dnnl_, "linear fused relu backward", ctx.dst().data(), diff_dst, masked.floats());
+    fused_relu_.mask(ctx.dst().data(), diff_dst, masked.floats());
     diff_dst = masked.floats();
   }
   const sdk::Tensor diff_src = ctx.diff_src(0);
@@ -122,10 +122,8 @@ void Linear::direct_backward(sdk::BackwardContext& ctx) const {
   const float* diff_dst = ctx.diff_dst().data();
   ScratchBuffer masked(relu_ ? static_cast<size_t>(batch_ * out_) * sizeof(float) : 0, dnnl_.scratch());
   if (relu_) {  // the fused relu's backward: diff_dst where dst > 0
-    const float* dst = ctx.dst().data();
-    float* m = masked.floats();
-    for (int64_t k = 0; k < batch_ * out_; ++k) m[k] = dst[k] > 0.0f ? diff_dst[k] : 0.0f;
-    diff_dst = m;
+    FusedRelu::mask(ctx.dst().data(), diff_dst, masked.floats(), batch_ * out_);
+    diff_dst = masked.floats();
   }
   const sdk::Tensor diff_src = ctx.diff_src(0);
   if (diff_src.present())

@@ -82,6 +82,44 @@ TEST(Linear, FusedReluGradcheckAndReference) {
   }
 }
 
+// The fused relu's backward is PyTorch's threshold_backward: a unit with
+// dst <= 0 passes +0, whatever diff_dst holds there (NaN, inf, negative),
+// on both implementations. Where dst > 0 diff_dst passes as it is.
+TEST(Linear, FusedReluBackwardPassesNothingThroughDeadUnits) {
+  const OpKernel& k = builtin_registry().op("linear");
+  for (const char* impl : {"direct", "onednn"}) {
+    SCOPED_TRACE(impl);
+    const AttrMap attrs{{"out_features", AttrValue(int64_t{24})},
+                        {"activation", AttrValue(std::string("relu"))},
+                        {"impl", AttrValue(std::string(impl))}};
+    const Shape in[] = {Shape{8, 20}};
+    auto inst = k.create("fc", k.resolve_attrs(attrs, "fc"), in);
+    const std::vector<Tensor> src{random_tensor(in[0], 1)};
+    const std::vector<Tensor> params{random_tensor(inst->shapes().params[0], 2),
+                                     random_tensor(inst->shapes().params[1], 3)};
+    const Tensor dst = inst->forward(src, params, /*training=*/true);
+    Tensor dd = random_tensor(dst.shape(), 4);
+    const float poison[] = {std::nanf(""), INFINITY, -INFINITY, -1.0f};
+    int64_t dead = 0;
+    for (int64_t i = 0; i < dst.numel(); ++i)
+      if (dst.data()[i] <= 0.0f) dd.data()[i] = poison[dead++ % 4];
+    ASSERT_GT(dead, 20);
+    std::vector<Tensor> diff_src{Tensor::zeros(in[0])};
+    std::vector<Tensor> diff_params{Tensor::zeros(params[0].shape()), Tensor::zeros(params[1].shape())};
+    inst->backward(src, params, dst, dd, diff_src, diff_params);
+    // diff_bias[o] is the sum over the batch of the masked diff_dst.
+    const int64_t n = 8, out = 24;
+    for (int64_t o = 0; o < out; ++o) {
+      double want = 0;
+      for (int64_t b = 0; b < n; ++b)
+        if (dst.data()[b * out + o] > 0.0f) want += dd.data()[b * out + o];
+      EXPECT_NEAR(diff_params[1].data()[o], want, 1e-5) << "diff_bias[" << o << "]";
+    }
+    for (const Tensor& t : {diff_src[0], diff_params[0]})
+      for (float v : t.span()) ASSERT_TRUE(std::isfinite(v));
+  }
+}
+
 TEST(Linear, InfersShapesAndFans) {
   const OpKernel& k = builtin_registry().op("linear");
   EXPECT_EQ(k.kind(), PLX_KIND_LAYER);
