@@ -1,4 +1,5 @@
-// relu: dst = max(src, 0) elementwise (oneDNN eltwise_relu_use_dst_for_bwd).
+// relu: dst = max(src, 0) elementwise (oneDNN eltwise); backward from dst by
+// common/relu_mask.
 #ifndef PLEXUS_PLUGINS_ACTIVATIONS_RELU_HPP
 #define PLEXUS_PLUGINS_ACTIVATIONS_RELU_HPP
 

@@ -283,6 +283,8 @@ class Eltwise {
               {{DNNL_ARG_SRC, md_, src}, {DNNL_ARG_DST, md_, dst}});
   }
 
+  int64_t numel() const { return numel_; }
+
   /// `data` is dst when constructed with use_dst, src otherwise.
   void backward(const float* data, const float* diff_dst, float* diff_src) const {
     if (numel_ == 0) return;

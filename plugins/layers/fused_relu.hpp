@@ -5,6 +5,7 @@
 #define PLEXUS_PLUGINS_LAYERS_FUSED_RELU_HPP
 
 #include "common/dnnl_util.hpp"
+#include "common/relu_mask.hpp"
 
 #include <cstdint>
 #include <string>
@@ -34,14 +35,11 @@ class FusedRelu {
     return attr;
   }
   explicit operator bool() const { return numel_ > 0; }
-  /// out = diff_dst where dst > 0, else +0 (also where diff_dst is NaN or
-  /// negative: PyTorch's threshold_backward, not oneDNN's diff_dst * 0).
-  /// Elementwise over the whole buffer, split over the OpenMP team: the
-  /// bits do not depend on the thread count. A blocked dst's zero padding
-  /// gives zero padding.
-  void mask(const float* dst, const float* diff_dst, float* out) const;
-  /// The same on n floats, on the calling thread.
-  static void mask(const float* dst, const float* diff_dst, float* out, int64_t n);
+  /// out = diff_dst where dst > 0, else +0 (common/relu_mask.hpp), over
+  /// the whole buffer: a blocked dst's zero padding gives zero padding.
+  void mask(const float* dst, const float* diff_dst, float* out) const {
+    relu_mask_parallel(dst, diff_dst, out, numel_);
+  }
 
  private:
   int64_t numel_ = 0;

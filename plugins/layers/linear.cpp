@@ -122,7 +122,7 @@ void Linear::direct_backward(sdk::BackwardContext& ctx) const {
   const float* diff_dst = ctx.diff_dst().data();
   ScratchBuffer masked(relu_ ? static_cast<size_t>(batch_ * out_) * sizeof(float) : 0, dnnl_.scratch());
   if (relu_) {  // the fused relu's backward: diff_dst where dst > 0
-    FusedRelu::mask(ctx.dst().data(), diff_dst, masked.floats(), batch_ * out_);
+    relu_mask(ctx.dst().data(), diff_dst, masked.floats(), batch_ * out_);
     diff_dst = masked.floats();
   }
   const sdk::Tensor diff_src = ctx.diff_src(0);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <vector>
 
@@ -54,6 +56,40 @@ TEST(Relu, OnTapeUsesSavedDst) {
   const Tensor g = tape.grad(x);
   ASSERT_TRUE(g.defined());
   EXPECT_EQ(std::vector<float>(g.data(), g.data() + 6), (std::vector<float>{0, 2, 0, 4, 5, 0}));
+}
+
+// Dead units (dst <= 0, NaN src included) pass +0 whatever diff_dst holds
+// (NaN, inf, negative), as PyTorch's threshold_backward; live units pass
+// diff_dst bit for bit. 300k floats: the work is split over the team.
+TEST(Relu, DeadUnitsPassPositiveZeroWhateverTheGradient) {
+  const OpKernel& k = builtin_registry().op("relu");
+  const Shape s{300, 1000};
+  const Shape in[] = {s};
+  auto inst = k.create("act", k.resolve_attrs({}, "act"), in);
+  Tensor x = random_tensor(s, 5);
+  x.data()[7] = std::nanf("");
+  x.data()[8] = 0.0f;
+  x.data()[9] = -0.0f;
+  const std::vector<Tensor> src{x};
+  const Tensor y = inst->forward(src, {}, /*training=*/true);
+  Tensor dd = random_tensor(s, 6);
+  const float poison[] = {std::nanf(""), INFINITY, -INFINITY, -2.0f};
+  for (int64_t i = 0; i < dd.numel(); ++i)
+    if (!(y.data()[i] > 0.0f)) dd.data()[i] = poison[i % 4];
+  std::vector<Tensor> diff_src{Tensor::full(s, 1.0f)};
+  inst->backward(src, {}, y, dd, diff_src, {});
+  int64_t live = 0;
+  for (int64_t i = 0; i < dd.numel(); ++i) {
+    const float g = diff_src[0].data()[i];
+    if (y.data()[i] > 0.0f) {
+      ++live;
+      ASSERT_EQ(std::bit_cast<uint32_t>(g), std::bit_cast<uint32_t>(dd.data()[i])) << i;
+    } else {
+      ASSERT_EQ(std::bit_cast<uint32_t>(g), 0u) << i << ": dst " << y.data()[i] << ", diff_dst " << dd.data()[i];
+    }
+  }
+  EXPECT_GT(live, 100000);
+  EXPECT_LT(live, 200000);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-#include "fused_relu.hpp"
+#include "relu_mask.hpp"
 
-#include "common/clones.hpp"
+#include "clones.hpp"
 
 #include <algorithm>
 
@@ -22,15 +22,13 @@ constexpr int64_t kChunk = int64_t{1} << 14;  // floats per OpenMP work item
 
 }  // namespace
 
-void FusedRelu::mask(const float* dst, const float* diff_dst, float* out, int64_t n) {
-  mask_span(dst, diff_dst, out, n);
-}
+void relu_mask(const float* dst, const float* diff_dst, float* out, int64_t n) { mask_span(dst, diff_dst, out, n); }
 
-void FusedRelu::mask(const float* dst, const float* diff_dst, float* out) const {
-  const int64_t chunks = (numel_ + kChunk - 1) / kChunk;
+void relu_mask_parallel(const float* dst, const float* diff_dst, float* out, int64_t n) {
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static) if (chunks > 1)
   for (int64_t c = 0; c < chunks; ++c)
-    mask_span(dst + c * kChunk, diff_dst + c * kChunk, out + c * kChunk, std::min(kChunk, numel_ - c * kChunk));
+    mask_span(dst + c * kChunk, diff_dst + c * kChunk, out + c * kChunk, std::min(kChunk, n - c * kChunk));
 }
 
 }  // namespace plexus::plugins
