@@ -7,7 +7,8 @@ namespace plexus::plugins {
 void Relu::infer(sdk::InferContext& ctx) { ctx.set_dst(ctx.input(0)); }
 
 Relu::Relu(const sdk::InstanceContext& ctx)
-    : fn_(ctx, dnnl::algorithm::eltwise_relu_use_dst_for_bwd, /*use_dst=*/true, same_layout_extent(ctx, layout_)) {}
+    : fn_(Eltwise::ForwardOnly{}, ctx, dnnl::algorithm::eltwise_relu_use_dst_for_bwd,
+          same_layout_extent(ctx, layout_)) {}
 
 void Relu::forward(sdk::ForwardContext& ctx) const { fn_.forward(ctx.src(0).data(), ctx.dst().data()); }
 

@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -257,25 +258,17 @@ inline int64_t same_layout_extent(const sdk::InstanceContext& ctx, dnnl_memory_d
 
 /// An elementwise function on `numel` contiguous floats, forward and backward
 /// primitives built once. With a *_use_dst_for_bwd algorithm, backward reads
-/// dst instead of src.
+/// dst instead of src. An op whose backward is its own loop (relu) builds
+/// the forward only (ForwardOnly); backward() then must not be called.
 class Eltwise {
  public:
+  struct ForwardOnly {};
+
   Eltwise(const sdk::InstanceContext& ctx, dnnl::algorithm alg, bool use_dst, int64_t numel, float alpha = 0.f,
           float beta = 0.f)
-      : dnnl_(ctx), use_dst_(use_dst), numel_(numel) {
-    if (numel_ == 0) return;  // nothing to compute; oneDNN is never called
-    dnnl_call("eltwise setup", [&] {
-      md_ = plain_md({numel});
-      const dnnl::primitive_attr attr = user_scratchpad_attr();
-      fwd_pd_ = dnnl::eltwise_forward::primitive_desc(
-          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, alg, md_, alpha, beta), attr,
-          dnnl_.engine());
-      bwd_pd_ = dnnl::eltwise_backward::primitive_desc(dnnl::eltwise_backward::desc(alg, md_, md_, alpha, beta),
-                                                       attr, dnnl_.engine(), fwd_pd_);
-      fwd_ = dnnl::eltwise_forward(fwd_pd_);
-      bwd_ = dnnl::eltwise_backward(bwd_pd_);
-    });
-  }
+      : Eltwise(ctx, alg, use_dst, numel, alpha, beta, /*with_backward=*/true) {}
+  Eltwise(ForwardOnly, const sdk::InstanceContext& ctx, dnnl::algorithm alg, int64_t numel)
+      : Eltwise(ctx, alg, /*use_dst=*/false, numel, 0.f, 0.f, /*with_backward=*/false) {}
 
   void forward(const float* src, float* dst) const {
     if (numel_ == 0) return;
@@ -288,6 +281,7 @@ class Eltwise {
   /// `data` is dst when constructed with use_dst, src otherwise.
   void backward(const float* data, const float* diff_dst, float* diff_src) const {
     if (numel_ == 0) return;
+    if (!bwd_) throw std::logic_error("Eltwise::backward on an instance built ForwardOnly");
     dnnl_.run("eltwise backward", bwd_, bwd_pd_.scratchpad_desc(),
               {{use_dst_ ? DNNL_ARG_DST : DNNL_ARG_SRC, md_, data},
                {DNNL_ARG_DIFF_DST, md_, diff_dst},
@@ -295,6 +289,24 @@ class Eltwise {
   }
 
  private:
+  Eltwise(const sdk::InstanceContext& ctx, dnnl::algorithm alg, bool use_dst, int64_t numel, float alpha, float beta,
+          bool with_backward)
+      : dnnl_(ctx), use_dst_(use_dst), numel_(numel) {
+    if (numel_ == 0) return;  // nothing to compute; oneDNN is never called
+    dnnl_call("eltwise setup", [&] {
+      md_ = plain_md({numel});
+      const dnnl::primitive_attr attr = user_scratchpad_attr();
+      fwd_pd_ = dnnl::eltwise_forward::primitive_desc(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, alg, md_, alpha, beta), attr,
+          dnnl_.engine());
+      fwd_ = dnnl::eltwise_forward(fwd_pd_);
+      if (!with_backward) return;
+      bwd_pd_ = dnnl::eltwise_backward::primitive_desc(dnnl::eltwise_backward::desc(alg, md_, md_, alpha, beta),
+                                                       attr, dnnl_.engine(), fwd_pd_);
+      bwd_ = dnnl::eltwise_backward(bwd_pd_);
+    });
+  }
+
   Dnnl dnnl_;
   bool use_dst_;
   int64_t numel_;
