@@ -10,12 +10,16 @@ namespace plexus::plugins::linear_direct {
 
 namespace {
 
-// Below this many multiply-adds a call stays on the calling thread. An empty
-// OpenMP parallel region (fork and join, team of 2) takes 3.1 us on the
-// project's 2-core machine, and the direct loops do about 20K multiply-adds
-// per us per thread: 784 -> 256 at batch 1 (200K) took 9.6 us on one thread
-// and 10.9 us on two, 784 -> 512 (400K) 24.0 us and 19.8 us.
-constexpr int64_t kParallelMacs = int64_t{1} << 18;
+// Below this many multiply-adds a call stays on the calling thread. A
+// parallel region (fork and join, team of 2) costs 0.7 us on the project's
+// 2-core machine when the team's threads are still spinning from the last
+// region and 3.7 us when they have gone to sleep; the direct loops do about
+// 20K multiply-adds per us per thread. Splitting also keeps each thread's
+// rows in its own core's L2: the batch-1 MLP 784-256-256-10 (1.075 MB of
+// weights, more than one core's 1 MB L2) went from 16.2-16.9 us per call at
+// 2 threads (no layer split) to 9.5-12.9 us with every
+// layer of at least 32768 multiply-adds split.
+constexpr int64_t kParallelMacs = int64_t{1} << 15;
 
 // [begin, end) of thread t's share of n items, in whole groups of `group`
 // (the last share takes the remainder), so that where the shares split does
@@ -36,37 +40,51 @@ float finish(float acc, const float* bias, int64_t o, bool relu) {
   return relu && !(acc > 0.0f) && acc == acc ? 0.0f : acc;  // relu keeps a NaN, like oneDNN's
 }
 
+// Eight floats; GCC lowers it to whatever the clone has (one AVX register,
+// two SSE ones). aligned(4) and may_alias: loaded from any float address.
+typedef float v8 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
 // y[n, o] = x[n, :] . w[o, :] (+ b[o], relu) for every sample n and the rows
-// o in [o0, o1). Rows go in groups of four from o0 (four independent sums
-// hide the add latency); o0 is a multiple of 4, so a row is in the same group
-// whatever the team. The rows past the last group (out % 4 of them, e.g. the
-// single row of a logistic regression) go four samples at a time instead; a
-// batch's last, incomplete group repeats its last sample in the spare sums,
-// so every sample is summed by the same instructions wherever it sits.
+// o in [o0, o1). Rows go in groups of eight from o0: eight independent vector
+// sums hide the multiply-add latency, and a transposing tree of shuffles adds
+// each sum's eight lanes (12 shuffles and 7 adds for the group, where `omp
+// simd` reductions took 8 x 7 dependent scalar adds). o0 is a multiple of 8,
+// so a row is in the same group whatever the team. The rows past the last
+// group (out % 8 of them, e.g. the single row of a logistic regression) go
+// four samples at a time instead; a batch's last, incomplete group repeats
+// its last sample in the spare sums, so every sample is summed by the same
+// instructions wherever it sits.
 PLEXUS_CLONES void forward_rows(const float* x, const float* w, const float* bias, float* y, int64_t batch,
                                 int64_t in, int64_t out, int64_t o0, int64_t o1, bool relu) {
-  const int64_t grouped = o0 + (o1 - o0) / 4 * 4;
+  const int64_t grouped = o0 + (o1 - o0) / 8 * 8;
+  const int64_t vectors = in / 8 * 8;
   for (int64_t n = 0; n < batch; ++n) {
     const float* xn = x + n * in;
     float* yn = y + n * out;
-    for (int64_t o = o0; o < grouped; o += 4) {
-      const float* r0 = w + o * in;
-      const float* r1 = r0 + in;
-      const float* r2 = r1 + in;
-      const float* r3 = r2 + in;
-      float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
-      for (int64_t i = 0; i < in; ++i) {
-        const float xi = xn[i];
-        a0 += xi * r0[i];
-        a1 += xi * r1[i];
-        a2 += xi * r2[i];
-        a3 += xi * r3[i];
+    for (int64_t o = o0; o < grouped; o += 8) {
+      const float* r = w + o * in;
+      v8 a[8] = {};
+      for (int64_t i = 0; i < vectors; i += 8) {
+        const v8 xi = *reinterpret_cast<const v8*>(xn + i);
+        for (int k = 0; k < 8; ++k) a[k] += xi * *reinterpret_cast<const v8*>(r + k * in + i);
       }
-      yn[o] = finish(a0, bias, o, relu);
-      yn[o + 1] = finish(a1, bias, o + 1, relu);
-      yn[o + 2] = finish(a2, bias, o + 2, relu);
-      yn[o + 3] = finish(a3, bias, o + 3, relu);
+      // [a0 a0 a0 a0 a1 a1 a1 a1] ... then [a0 a0 a1 a1 a2 a2 a3 a3] ... then
+      // [a0 a1 ... a7]: each step adds the lanes it folds.
+      v8 t[4], u[2];
+      for (int p = 0; p < 4; ++p)
+        t[p] = __builtin_shuffle(a[2 * p], a[2 * p + 1], v8i{0, 1, 2, 3, 8, 9, 10, 11}) +
+               __builtin_shuffle(a[2 * p], a[2 * p + 1], v8i{4, 5, 6, 7, 12, 13, 14, 15});
+      for (int q = 0; q < 2; ++q)
+        u[q] = __builtin_shuffle(t[2 * q], t[2 * q + 1], v8i{0, 1, 4, 5, 8, 9, 12, 13}) +
+               __builtin_shuffle(t[2 * q], t[2 * q + 1], v8i{2, 3, 6, 7, 10, 11, 14, 15});
+      const v8 sums = __builtin_shuffle(u[0], u[1], v8i{0, 2, 4, 6, 8, 10, 12, 14}) +
+                      __builtin_shuffle(u[0], u[1], v8i{1, 3, 5, 7, 9, 11, 13, 15});
+      for (int k = 0; k < 8; ++k) {
+        float acc = sums[k];
+        for (int64_t i = vectors; i < in; ++i) acc += xn[i] * r[k * in + i];
+        yn[o + k] = finish(acc, bias, o + k, relu);
+      }
     }
   }
   for (int64_t o = grouped; o < o1; ++o) {
@@ -131,7 +149,7 @@ void forward(const float* src, const float* weights, const float* bias, float* d
   }
 #pragma omp parallel
   {
-    const Range r = share(out, omp_get_thread_num(), omp_get_num_threads(), 4);
+    const Range r = share(out, omp_get_thread_num(), omp_get_num_threads(), 8);
     forward_rows(src, weights, bias, dst, batch, in, out, r.begin, r.end, relu);
   }
 }

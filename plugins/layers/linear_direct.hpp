@@ -4,8 +4,9 @@
 //   src [batch, in], weights [out, in], bias [out] (or null), dst [batch, out].
 //
 // Each dst element is one dot product summed in a fixed order, so results do
-// not depend on the OpenMP team size. The dot products are vectorized with
-// `omp simd` reductions (lanes are summed in a tree, not left to right).
+// not depend on the OpenMP team size. The forward dot products are summed in
+// eight-lane vectors, the backward ones with `omp simd` loops; either way
+// lanes are added in a tree, not left to right.
 #ifndef PLEXUS_PLUGINS_LAYERS_LINEAR_DIRECT_HPP
 #define PLEXUS_PLUGINS_LAYERS_LINEAR_DIRECT_HPP
 

@@ -50,7 +50,7 @@ TEST(Linear, GradcheckAndReference) {
       linear_case({1, 1}, 1),     linear_case({1, 7}, 3),          linear_case({3, 5}, 4),
       linear_case({17, 13}, 11),  linear_case({2, 3, 4}, 5),       linear_case({4, 6}, 2, /*bias=*/false),
       linear_case({1, 9}, 1),     linear_case({5, 2, 1, 3}, 7),    linear_case({0, 5}, 3),
-      linear_case({2, 37}, 9),  // the direct loops' row groups of 4 plus a tail
+      linear_case({2, 37}, 9),  // the direct loops' row groups of 8 plus a tail, 37 = 4 vectors of 8 + 5
   };
   for (const char* impl : kImpls)
     for (OpCase c : cases) {
@@ -302,7 +302,7 @@ TEST(Linear, FusedReluEqualsLinearThenRelu) {
 }
 
 // Shapes large enough for the direct loops to split over an OpenMP team
-// (>= 65536 multiply-adds), against oneDNN's inner product on the same
+// (>= 32768 multiply-adds), against oneDNN's inner product on the same
 // inputs: same dst and gradients up to rounding, and the direct results are
 // bit-identical with a team of 1 and of 2 (each dst element is one dot
 // product in a fixed order, whatever the split).
