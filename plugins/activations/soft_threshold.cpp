@@ -1,5 +1,7 @@
 #include "soft_threshold.hpp"
 
+#include "common/clones.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -26,47 +28,72 @@ void SoftThreshold::infer(sdk::InferContext& ctx) {
 SoftThreshold::SoftThreshold(const sdk::InstanceContext& ctx)
     : batch_(ctx.input(0)[0]), units_(flat_units(ctx.input(0))), per_unit_(ctx.attrs().boolean("per_unit")) {}
 
-void SoftThreshold::forward(sdk::ForwardContext& ctx) const {
-  const float* src = ctx.src(0).data();
-  const float* theta = ctx.param(0).data();
-  float* dst = ctx.dst().data();
-  for (int64_t n = 0; n < batch_; ++n) {
-    const float* v = src + n * units_;
-    float* d = dst + n * units_;
-    for (int64_t j = 0; j < units_; ++j) {
-      const float t = theta[per_unit_ ? j : 0];
-      // As written, also for t < 0: then m > 0 always and dst = sign(v) (|v| - t).
-      const float m = std::abs(v[j]) - t;
-      d[j] = m > 0.0f ? (v[j] > 0.0f ? m : (v[j] < 0.0f ? -m : 0.0f)) : 0.0f;
+namespace {
+
+// Both kernels take theta per unit (`per_unit`) or one scalar, in two loops
+// so that each vectorizes (a theta[j * stride] would not), and are cloned for
+// AVX-512/AVX2: LISTA calls them 17 times a step on [256, 256].
+
+// dst = sign(v) max(|v| - theta, 0). `m > 0 && v != 0` picks the same cases
+// as the formula's three-way sign (v = +-0 and NaN give +0), and copysign
+// puts v's sign on m, so the results are those of the scalar definition.
+PLEXUS_CLONES void shrink(const float* src, const float* theta, float* dst, int64_t batch, int64_t units,
+                          bool per_unit) {
+  for (int64_t n = 0; n < batch; ++n) {
+    const float* v = src + n * units;
+    float* d = dst + n * units;
+    if (per_unit) {
+      for (int64_t j = 0; j < units; ++j) {
+        const float m = std::abs(v[j]) - theta[j];
+        d[j] = m > 0.0f && v[j] != 0.0f ? std::copysign(m, v[j]) : 0.0f;
+      }
+    } else {
+      const float t = theta[0];
+      for (int64_t j = 0; j < units; ++j) {
+        const float m = std::abs(v[j]) - t;
+        d[j] = m > 0.0f && v[j] != 0.0f ? std::copysign(m, v[j]) : 0.0f;
+      }
     }
   }
 }
 
-namespace {
+// sign(a) d where |a| > t, else 0, as arithmetic on 0/1 masks (a select
+// chain keeps GCC from vectorizing); a non-finite d poisons the sum either way.
+inline float theta_term(float a, float d, float t) {
+  const float pass = static_cast<float>(std::abs(a) > t);
+  const float sign = static_cast<float>(a > 0.0f) - static_cast<float>(a < 0.0f);
+  return sign * d * pass;
+}
 
-/// One row of the backward, branch-free so that it vectorizes: diff_src passes
-/// diff_dst where |v| > theta; theta's gradient gathers -sign(v) diff_dst
-/// there, into acc[j] (double) per unit.
-template <bool PerUnit>
-void backward_row(const float* v, const float* dd, const float* theta, float* ds, double* acc, int64_t units) {
-  // Every load is unconditional and no loop branches, so both vectorize.
-  if (ds != nullptr)
-    for (int64_t j = 0; j < units; ++j) {
-      const float a = v[j], d = dd[j], t = PerUnit ? theta[j] : theta[0];
-      ds[j] = std::abs(a) > t ? d : 0.0f;
+// diff_src (when ds is non-null): diff_dst where |v| > theta, else 0; and,
+// into acc[j] (double, per unit; when non-null), the sum over the batch of
+// -sign(v) diff_dst where |v| > theta. One pass when both are wanted.
+PLEXUS_CLONES_FLATTEN void shrink_backward(const float* src, const float* diff_dst, const float* theta, float* ds,
+                                           double* acc, int64_t batch, int64_t units, bool per_unit) {
+  const float t0 = theta[0];
+  for (int64_t n = 0; n < batch; ++n) {
+    const float* v = src + n * units;
+    const float* dd = diff_dst + n * units;
+    float* s = ds ? ds + n * units : nullptr;
+    if (s != nullptr && acc != nullptr) {
+      for (int64_t j = 0; j < units; ++j) {
+        const float t = per_unit ? theta[j] : t0;
+        s[j] = std::abs(v[j]) > t ? dd[j] : 0.0f;
+        acc[j] -= static_cast<double>(theta_term(v[j], dd[j], t));
+      }
+    } else if (s != nullptr) {
+      for (int64_t j = 0; j < units; ++j) s[j] = std::abs(v[j]) > (per_unit ? theta[j] : t0) ? dd[j] : 0.0f;
+    } else if (acc != nullptr) {
+      for (int64_t j = 0; j < units; ++j) acc[j] -= static_cast<double>(theta_term(v[j], dd[j], per_unit ? theta[j] : t0));
     }
-  if (acc != nullptr)
-    for (int64_t j = 0; j < units; ++j) {
-      const float a = v[j], d = dd[j], t = PerUnit ? theta[j] : theta[0];
-      // -sign(a) d where |a| > t, as arithmetic on 0/1 masks (a select chain here
-      // keeps GCC from vectorizing); a non-finite d poisons the sum either way.
-      const float pass = static_cast<float>(std::abs(a) > t);
-      const float sign = static_cast<float>(a > 0.0f) - static_cast<float>(a < 0.0f);
-      acc[j] -= static_cast<double>(sign * d * pass);
-    }
+  }
 }
 
 }  // namespace
+
+void SoftThreshold::forward(sdk::ForwardContext& ctx) const {
+  shrink(ctx.src(0).data(), ctx.param(0).data(), ctx.dst().data(), batch_, units_, per_unit_);
+}
 
 void SoftThreshold::backward(sdk::BackwardContext& ctx) const {
   const float* src = ctx.src(0).data();
@@ -76,14 +103,8 @@ void SoftThreshold::backward(sdk::BackwardContext& ctx) const {
   const sdk::Tensor diff_theta = ctx.diff_param(0);
   // Per unit, summed over the batch in double; a scalar theta then sums the units.
   std::vector<double> acc(diff_theta.present() ? static_cast<size_t>(units_) : 0, 0.0);
-  for (int64_t n = 0; n < batch_; ++n) {
-    const float* v = src + n * units_;
-    const float* dd = diff_dst + n * units_;
-    float* ds = diff_src.present() ? diff_src.data() + n * units_ : nullptr;
-    double* a = acc.empty() ? nullptr : acc.data();
-    if (per_unit_) backward_row<true>(v, dd, theta, ds, a, units_);
-    else backward_row<false>(v, dd, theta, ds, a, units_);
-  }
+  shrink_backward(src, diff_dst, theta, diff_src.present() ? diff_src.data() : nullptr, acc.empty() ? nullptr : acc.data(),
+                  batch_, units_, per_unit_);
   if (!diff_theta.present()) return;
   if (per_unit_) {
     std::transform(acc.begin(), acc.end(), diff_theta.data(), [](double x) { return static_cast<float>(x); });

@@ -9,8 +9,8 @@
 namespace plexus::plugins {
 
 // Kind LAYER although it lives with the activations: only layers carry
-// parameters in the ABI, and theta is learned (LISTA). Plain loops: the op is
-// memory bound and the family links no OpenMP.
+// parameters in the ABI, and theta is learned (LISTA). Its own loops, cloned
+// for AVX-512/AVX2 (common/clones.hpp): the op is memory bound.
 struct SoftThreshold : sdk::OpDefaults {
   static constexpr const char* name = "soft_threshold";
   static constexpr int32_t kind = PLX_KIND_LAYER;

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <random>
 #include <vector>
 
 namespace plexus::test {
@@ -95,6 +98,61 @@ TEST(SoftThreshold, NegativeThetaFollowsTheFormula) {
   EXPECT_EQ(r.dst, (std::vector<float>{-3, -1.5f, 0, 1.5f, 3}));
   EXPECT_EQ(r.diff_src, (std::vector<float>{1, 2, 3, 4, 5}));
   EXPECT_EQ(r.diff_theta, (std::vector<float>{-(-1 - 2 + 4 + 5)}));
+}
+
+// The vectorized loops against the definition, element by element, on rows
+// long enough for the vector bodies and their tails (37 units): +-0, +-inf,
+// NaN, subnormals and values on the kink |v| = theta, with NaN and inf in
+// diff_dst of dead units (which must still pass exactly +0). Bit-equal: the
+// same float formula, theta's gradient summed in double in the same order.
+TEST(SoftThreshold, VectorLoopsMatchTheDefinitionOnSpecialValues) {
+  const float inf = INFINITY, nan = NAN, sub = 1e-40f;
+  const float specials[] = {0.0f, -0.0f, inf, -inf, nan, sub, -sub, 0.25f, -0.25f, 1.0f, -3.0f, 0.1f};
+  const int64_t batch = 3, units = 37;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> any(-1.0f, 1.0f);
+  std::vector<float> v(batch * units), diff(batch * units), theta_units(units);
+  for (size_t k = 0; k < v.size(); ++k) {
+    v[k] = k % 3 == 0 ? specials[k / 3 % std::size(specials)] : any(rng);
+    diff[k] = k % 7 == 0 ? (k % 2 ? nan : inf) : any(rng);
+  }
+  for (int64_t j = 0; j < units; ++j) theta_units[j] = j % 5 == 0 ? -0.5f : (j % 5 == 1 ? 0.25f : 0.1f * j / units);
+  auto same = [](float a, float b) { return (std::isnan(a) && std::isnan(b)) || std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b); };
+  for (const bool per_unit : {false, true}) {
+    SCOPED_TRACE(per_unit ? "per unit" : "scalar theta");
+    const std::vector<float> theta = per_unit ? theta_units : std::vector<float>{0.25f};
+    const OpKernel& k = builtin_registry().op("soft_threshold");
+    const Shape in[] = {Shape{batch, units}};
+    auto inst = k.create("st", k.resolve_attrs({{"per_unit", AttrValue(per_unit)}}, "st"), in);
+    const std::vector<Tensor> src{Tensor::from({batch, units}, v)};
+    const std::vector<Tensor> params{Tensor::from({static_cast<int64_t>(theta.size())}, theta)};
+    const Tensor dst = inst->forward(src, params, true);
+    std::vector<Tensor> diff_src{Tensor::full({batch, units}, 7.0f)};
+    std::vector<Tensor> diff_params{Tensor::full(params[0].shape(), 7.0f)};
+    inst->backward(src, params, Tensor(), Tensor::from({batch, units}, diff), diff_src, diff_params);
+
+    std::vector<double> acc(units, 0.0);
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t j = 0; j < units; ++j) {
+        const size_t i = static_cast<size_t>(n * units + j);
+        const float t = per_unit ? theta[j] : theta[0];
+        const float m = std::abs(v[i]) - t;
+        const float want = m > 0.0f ? (v[i] > 0.0f ? m : (v[i] < 0.0f ? -m : 0.0f)) : 0.0f;
+        EXPECT_TRUE(same(dst.data()[i], want)) << "dst at " << i << ": v " << v[i] << ", got " << dst.data()[i];
+        const bool pass = std::abs(v[i]) > t;
+        EXPECT_TRUE(same(diff_src[0].data()[i], pass ? diff[i] : 0.0f)) << "diff_src at " << i;
+        const float sign = v[i] > 0.0f ? 1.0f : (v[i] < 0.0f ? -1.0f : 0.0f);
+        acc[j] -= static_cast<double>(sign * diff[i] * (pass ? 1.0f : 0.0f));
+      }
+    if (per_unit) {
+      for (int64_t j = 0; j < units; ++j)
+        EXPECT_TRUE(same(diff_params[0].data()[j], static_cast<float>(acc[j]))) << "diff_theta at " << j;
+    } else {
+      double sum = 0.0;
+      for (double a : acc) sum += a;
+      EXPECT_TRUE(same(diff_params[0].data()[0], static_cast<float>(sum)));
+    }
+  }
 }
 
 TEST(SoftThreshold, InfersShapesAndDeclaresItself) {
