@@ -32,6 +32,15 @@ struct Model::NodePlan {
   uint32_t out_slot = 0;              // and of this node's output
   std::vector<uint32_t> param_slots;  // Forward::params slot per declared role
   uint64_t name_hash = 0;             // detail::name_hash of the node's name, for its seed
+  // The relu-after-pool rewrite (plan_relu_after_pool), run by forward() with
+  // `rewrite`. A conv2d whose fused relu moves runs `without_relu` instead; a
+  // relu node that moves does not run here (`relu_moved`). The max_pool2d
+  // after either pools `pre_relu_src` into `pre_relu_slot`, and `moved_relu`
+  // reads that and writes this node's slot.
+  std::unique_ptr<NodePlan> without_relu;
+  bool relu_moved = false;
+  std::unique_ptr<NodePlan> moved_relu;
+  uint32_t pre_relu_src = 0, pre_relu_slot = 0;
 };
 
 uint32_t NamedValues::Names::add(const std::string& name) {
@@ -272,6 +281,71 @@ void Model::validate() {
   }
   for (NodePlan& p : plan_)
     for (const std::string& name : p.params) p.param_slots.push_back(param_names_->index.at(name));
+  plan_relu_after_pool(reg);
+}
+
+// relu -> max_pool2d, the pool the relu's only reader, can run as
+// max_pool2d -> relu, whether the relu is a node of its own or fused into a
+// conv2d (activation relu). Max commutes with a non-decreasing function, so
+// the pool's values are the same (NaN included; a zero's sign may differ),
+// and so are all gradients: a window whose maximum is <= 0 passes nothing
+// back either way (before, the pool routed to a dead unit and the relu's mask
+// zeroed it; now the relu's mask zeroes it first). The relu then works on
+// the pooled values, a quarter of the floats: in LeNet its backward mask
+// covered 3.2 MB a step. What changes is the relu's own value (a relu node's
+// is not computed, a conv2d's is taken before its relu), so the rewrite runs
+// only for callers that do not read it (Trainer steps), and forward() leaves
+// that node out of `values` when it runs.
+void Model::plan_relu_after_pool(const Registry& reg) {
+  const OpKernel* relu = reg.find_op("relu");
+  if (relu == nullptr) return;
+  std::map<std::string, int> reads;  // value name -> input references to it
+  for (const proto::NodeDef& n : def_.nodes())
+    for (const std::string& in : n.inputs()) ++reads[in];
+  std::map<std::string, size_t> at;
+  for (size_t i = 0; i < plan_.size(); ++i) at[plan_[i].def->name()] = i;
+  for (NodePlan& q : plan_) {
+    if (q.kernel->name() != "max_pool2d" || q.def->inputs_size() != 1) continue;
+    auto it = at.find(q.def->inputs(0));
+    if (it == at.end()) continue;  // pools a model input
+    NodePlan& p = plan_[it->second];
+    const proto::NodeDef& pd = *p.def;
+    const bool relu_node = p.kernel == relu;
+    auto act = pd.attrs().find("activation");
+    const bool fused = p.kernel->name() == "conv2d" && act != pd.attrs().end() && act->second.s() == "relu";
+    if (!relu_node && !fused) continue;
+    if (reads[pd.name()] != 1 || pd.name() == def_.output() || pd.name() == def_.loss()) continue;
+    const std::string pooled = q.def->name() + " (before the relu moved from " + pd.name() + ")";
+    if (value_names_->index.count(pooled)) continue;
+
+    if (fused) {
+      AttrMap attrs = attrs_of(pd.attrs());
+      attrs["activation"] = AttrValue(std::string("none"));
+      auto bare = std::make_unique<NodePlan>();
+      bare->def = p.def;
+      bare->kernel = p.kernel;
+      bare->attrs = p.kernel->resolve_attrs(attrs, pd.name());
+      bare->params = p.params;
+      bare->in_slots = p.in_slots;
+      bare->out_slot = p.out_slot;
+      bare->param_slots = p.param_slots;
+      bare->name_hash = p.name_hash;
+      p.without_relu = std::move(bare);
+      q.pre_relu_src = p.out_slot;
+    } else {
+      p.relu_moved = true;
+      q.pre_relu_src = p.in_slots[0];
+    }
+    q.pre_relu_slot = value_names_->add(pooled);
+    auto r = std::make_unique<NodePlan>();
+    r->def = relu_node ? p.def : q.def;  // names the instance: the relu node, or the pool whose value it writes
+    r->kernel = relu;
+    r->attrs = relu->resolve_attrs({}, r->def->name());
+    r->in_slots = {q.pre_relu_slot};
+    r->out_slot = q.out_slot;
+    r->name_hash = p.name_hash;
+    q.moved_relu = std::move(r);
+  }
 }
 
 std::pair<int64_t, int64_t> Model::Forward::metric() const {
@@ -323,9 +397,8 @@ Shape Model::input_shape(const std::string& name) const {
   throw Error(ErrorCode::kNotFound, source_ + ": no input named '" + name + "'");
 }
 
-std::shared_ptr<const OpInstance> Model::instance(size_t node, std::span<const Shape> inputs,
+std::shared_ptr<const OpInstance> Model::instance(const NodePlan& p, std::span<const Shape> inputs,
                                                  std::span<const std::shared_ptr<const Layout>> layouts) const {
-  const NodePlan& p = plan_[node];
   // The primitive cache: one instance (and its oneDNN primitives) per node,
   // input shapes, input layouts and team size. oneDNN sizes some primitives
   // for the OpenMP team size at creation, so a call with a smaller share of
@@ -354,7 +427,7 @@ std::shared_ptr<const OpInstance> Model::instance(size_t node, std::span<const S
 }
 
 Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& feeds, bool training,
-                              bool with_loss, uint64_t seed) const {
+                              bool with_loss, uint64_t seed, bool rewrite) const {
   ctx_->require_runtime(source_);
   RuntimeContext::ThreadShare share(*ctx_);  // keeps the caller's share if it holds one
   Forward fw;
@@ -383,47 +456,56 @@ Model::Forward Model::forward(Tape& tape, const std::map<std::string, Tensor>& f
 
   // Plain versions of blocked values, made on demand, by value slot.
   boost::container::small_vector<Value, 16> plain;
-  for (size_t i = 0; i < plan_.size(); ++i) {
-    const NodePlan& p = plan_[i];
-    const bool is_loss = p.is_loss;
-    if (is_loss && !with_loss) continue;
+  // Runs p on the values in slots `in` into `out_slot`; false if one has none.
+  auto run = [&](const NodePlan& p, std::span<const uint32_t> in, uint32_t out_slot) {
     boost::container::small_vector<Value, 4> src;
     boost::container::small_vector<Shape, 4> shapes;
     boost::container::small_vector<std::shared_ptr<const Layout>, 4> layouts;
-    bool missing = false;
-    for (uint32_t in : p.in_slots) {
-      const Value& v = env.slot(in);
-      if (!v.valid()) {
-        missing = true;
-        break;
-      }
+    for (uint32_t k : in) {
+      const Value& v = env.slot(k);
+      if (!v.valid()) return false;  // depends on an input not fed (labels at inference)
       src.push_back(v);
       shapes.push_back(v.data().shape());
       layouts.push_back(v.data().layout());
     }
-    if (missing) continue;  // depends on an input not fed (labels at inference)
     boost::container::small_vector<Value, 4> params;
     for (uint32_t k : p.param_slots) params.push_back(fw.params.slot(k));
-    auto inst = instance(i, {shapes.data(), shapes.size()}, {layouts.data(), layouts.size()});
+    auto inst = instance(p, {shapes.data(), shapes.size()}, {layouts.data(), layouts.size()});
     // A plain-only consumer of a blocked value: reorder once, shared by every
     // such consumer of this forward (apply would reorder again per consumer).
     for (size_t k = 0; k < src.size(); ++k)
       if (src[k].data().blocked() && !inst->src_layouts()[k]) {
-        const uint32_t in = p.in_slots[k];
-        if (plain.size() <= in) plain.resize(value_names_->list.size());
-        if (!plain[in].valid()) plain[in] = to_plain(tape, src[k]);
-        src[k] = plain[in];
+        if (plain.size() <= in[k]) plain.resize(value_names_->list.size());
+        if (!plain[in[k]].valid()) plain[in[k]] = to_plain(tape, src[k]);
+        src[k] = plain[in[k]];
       }
     Value out = apply(tape, inst, {src.data(), src.size()}, {params.data(), params.size()}, training,
                       detail::mix_seed(seed, p.name_hash));
-    env.slot(p.out_slot) = out;
-    if (is_loss) {
+    env.slot(out_slot) = out;
+    if (p.is_loss) {
       fw.loss = out;
       fw.loss_instance = inst;
       fw.loss_src = src[0];
       fw.loss_target = src[1];
     }
+    return true;
+  };
+  for (const NodePlan& p : plan_) {
+    if (p.is_loss && !with_loss) continue;
+    if (rewrite && p.without_relu) {
+      run(*p.without_relu, p.in_slots, p.out_slot);
+    } else if (rewrite && p.moved_relu) {
+      const uint32_t src[] = {p.pre_relu_src};
+      if (run(p, src, p.pre_relu_slot)) run(*p.moved_relu, p.moved_relu->in_slots, p.out_slot);
+    } else if (!(rewrite && p.relu_moved)) {
+      run(p, p.in_slots, p.out_slot);
+    }
   }
+  if (rewrite)  // the relus' values before the move, and the pooled values before their relu, are nobody's
+    for (const NodePlan& p : plan_) {
+      if (p.without_relu) env.slot(p.out_slot) = Value();
+      if (p.moved_relu) env.slot(p.pre_relu_slot) = Value();
+    }
   auto out = env.find(def_.output());
   if (out == env.end())
     throw Error(ErrorCode::kInvalid, source_ + ": output node '" + def_.output() + "' could not run on the given inputs");

@@ -217,7 +217,7 @@ StepResult Trainer::step_on(Tape& tape, const std::map<std::string, Tensor>& fee
   const uint64_t step_seed = detail::derive_seed(opt_.seed, "step " + std::to_string(step_));
   if (opt_.profile != nullptr) ++opt_.profile->steps;
   std::optional<Profile::Timer> phase(std::in_place, "forward", "");
-  Model::Forward fw = model_.forward(tape, feeds, /*training=*/true, true, step_seed);
+  Model::Forward fw = model_.forward(tape, feeds, /*training=*/true, true, step_seed, /*rewrite=*/true);
   r.loss = fw.loss.data().data()[0];
   phase.reset();
   if (!std::isfinite(r.loss)) {

@@ -190,15 +190,21 @@ class Model {
   /// is enabled). `seed` feeds the random ops of this call (dropout): each
   /// node draws from a seed derived from it and the node. The output is plain
   /// row-major; `values` may hold blocked tensors (see plexus/layout.hpp).
+  /// `rewrite` lets the graph run in a form with the same output, loss and
+  /// parameter gradients but other intermediate values: a relu read only by
+  /// a max_pool2d (a relu node, or a conv2d's activation relu) runs after the
+  /// pool instead, on a quarter of the floats; that relu or conv2d node is
+  /// then not in `values`. Trainer steps rewrite; Session::run does not.
   Forward forward(Tape& tape, const std::map<std::string, Tensor>& feeds, bool training, bool with_loss,
-                  uint64_t seed = 0) const;
+                  uint64_t seed = 0, bool rewrite = false) const;
 
  private:
   struct NodePlan;
   friend class Session;
-  std::shared_ptr<const OpInstance> instance(size_t node, std::span<const Shape> inputs,
+  std::shared_ptr<const OpInstance> instance(const NodePlan& p, std::span<const Shape> inputs,
                                             std::span<const std::shared_ptr<const Layout>> layouts) const;
   void validate();
+  void plan_relu_after_pool(const Registry& reg);
 
   std::shared_ptr<const RuntimeContext> ctx_;
   proto::ModelDef def_;
