@@ -51,6 +51,8 @@ struct Linear : sdk::OpDefaults {
   bool relu_;
   bool direct_ = false;  // linear_direct.hpp's loops instead of oneDNN
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
+  dnnl::memory::desc fwd_weights_md_;  // the forward's choice; weights_md_ (plain) for the backward
+  Reorder weights_to_fwd_;             // set when the two differ
   FusedRelu fused_relu_;
   dnnl::inner_product_forward::primitive_desc fwd_pd_;
   dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
