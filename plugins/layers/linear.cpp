@@ -51,7 +51,10 @@ Linear::Linear(const sdk::InstanceContext& ctx)
       out_(ctx.attrs().i64("out_features")),
       bias_(ctx.attrs().boolean("bias")),
       relu_(ctx.attrs().str("activation") == "relu"),
-      direct_(use_direct(ctx, batch_, in_, out_)) {
+      direct_(use_direct(ctx, batch_, in_, out_)),
+      fwd_team_(batch_ * in_ * out_),
+      bwd_data_team_(batch_ * in_ * out_),
+      bwd_weights_team_(batch_ * in_ * out_) {
   if (batch_ == 0 || direct_) return;  // an empty batch: forward writes nothing, diff_params are zeros
   dnnl_call("linear setup", [&] {
     src_md_ = plain_md({batch_, in_});
@@ -92,7 +95,7 @@ void Linear::forward(sdk::ForwardContext& ctx) const {
   if (batch_ == 0) return;
   if (direct_) {
     linear_direct::forward(ctx.src(0).data(), ctx.param(0).data(), bias_ ? ctx.param(1).data() : nullptr,
-                           ctx.dst().data(), batch_, in_, out_, relu_);
+                           ctx.dst().data(), batch_, in_, out_, relu_, fwd_team_);
     return;
   }
   const float* weights = ctx.param(0).data();
@@ -144,11 +147,11 @@ void Linear::direct_backward(sdk::BackwardContext& ctx) const {
   }
   const sdk::Tensor diff_src = ctx.diff_src(0);
   if (diff_src.present())
-    linear_direct::backward_data(diff_dst, ctx.param(0).data(), diff_src.data(), batch_, in_, out_);
+    linear_direct::backward_data(diff_dst, ctx.param(0).data(), diff_src.data(), batch_, in_, out_, bwd_data_team_);
   const sdk::Tensor dw = ctx.diff_param(0);
   const sdk::Tensor db = ctx.diff_param(1);
   linear_direct::backward_weights(ctx.src(0).data(), diff_dst, dw.present() ? dw.data() : nullptr,
-                                  bias_ && db.present() ? db.data() : nullptr, batch_, in_, out_);
+                                  bias_ && db.present() ? db.data() : nullptr, batch_, in_, out_, bwd_weights_team_);
 }
 
 // diff_param(0) = diff_weights, diff_param(1) = diff_bias from `diff_dst` (the

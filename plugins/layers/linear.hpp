@@ -4,6 +4,7 @@
 
 #include "common/dnnl_util.hpp"
 #include "fused_relu.hpp"
+#include "linear_direct.hpp"
 
 #include <array>
 
@@ -50,6 +51,8 @@ struct Linear : sdk::OpDefaults {
   bool bias_;
   bool relu_;
   bool direct_ = false;  // linear_direct.hpp's loops instead of oneDNN
+  // Whether each direct loop splits over the OpenMP team, by measurement.
+  linear_direct::TeamChoice fwd_team_, bwd_data_team_, bwd_weights_team_;
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
   dnnl::memory::desc fwd_weights_md_;  // the forward's choice; weights_md_ (plain) for the backward
   Reorder weights_to_fwd_;             // set when the two differ

@@ -10,17 +10,6 @@ namespace plexus::plugins::linear_direct {
 
 namespace {
 
-// Below this many multiply-adds a call stays on the calling thread. A
-// parallel region (fork and join, team of 2) costs 0.7 us on the project's
-// 2-core machine when the team's threads are still spinning from the last
-// region and 3.7 us when they have gone to sleep; the direct loops do about
-// 20K multiply-adds per us per thread. Splitting also keeps each thread's
-// rows in its own core's L2: the batch-1 MLP 784-256-256-10 (1.075 MB of
-// weights, more than one core's 1 MB L2) went from 16.2-16.9 us per call at
-// 2 threads (no layer split) to 9.5-12.9 us with every
-// layer of at least 32768 multiply-adds split.
-constexpr int64_t kParallelMacs = int64_t{1} << 15;
-
 // [begin, end) of thread t's share of n items, in whole groups of `group`
 // (the last share takes the remainder), so that where the shares split does
 // not depend on n's remainder and items keep their group whatever the team.
@@ -148,39 +137,60 @@ constexpr bool kUnderTsan = true;
 constexpr bool kUnderTsan = false;
 #endif
 
-bool parallel(int64_t macs) { return !kUnderTsan && macs >= kParallelMacs && omp_get_max_threads() > 1; }
-
 }  // namespace
 
+bool TeamChoice::eligible() const { return !kUnderTsan && macs_ >= kTryMacs && omp_get_max_threads() > 1; }
+
+void TeamChoice::record(int slot, float us) const {
+  us_[static_cast<size_t>(slot)].store(us, std::memory_order_relaxed);
+  if (recorded_.fetch_add(1, std::memory_order_acq_rel) + 1 != kTrials) return;
+  // The last trial in: the median of each way (even slots ran on the calling
+  // thread, odd ones split).
+  std::array<float, kTrials / 2> one, split;
+  for (int i = 0; i < kTrials / 2; ++i) {
+    one[static_cast<size_t>(i)] = us_[static_cast<size_t>(2 * i)].load(std::memory_order_relaxed);
+    split[static_cast<size_t>(i)] = us_[static_cast<size_t>(2 * i + 1)].load(std::memory_order_relaxed);
+  }
+  const auto median = [](std::array<float, kTrials / 2>& v) {
+    std::sort(v.begin(), v.end());
+    return 0.5f * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  };
+  decided_.store(median(split) < median(one) ? 1 : 0, std::memory_order_release);
+}
+
 void forward(const float* src, const float* weights, const float* bias, float* dst, int64_t batch, int64_t in,
-             int64_t out, bool relu) {
-  if (!parallel(batch * in * out)) {
-    forward_rows(src, weights, bias, dst, batch, in, out, 0, out, relu);
-    return;
-  }
+             int64_t out, bool relu, const TeamChoice& team) {
+  team.run([&](bool split) {
+    if (!split) {
+      forward_rows(src, weights, bias, dst, batch, in, out, 0, out, relu);
+      return;
+    }
 #pragma omp parallel
-  {
-    const Range r = share(out, omp_get_thread_num(), omp_get_num_threads(), 8);
-    forward_rows(src, weights, bias, dst, batch, in, out, r.begin, r.end, relu);
-  }
+    {
+      const Range r = share(out, omp_get_thread_num(), omp_get_num_threads(), 8);
+      forward_rows(src, weights, bias, dst, batch, in, out, r.begin, r.end, relu);
+    }
+  });
 }
 
 void backward_data(const float* diff_dst, const float* weights, float* diff_src, int64_t batch, int64_t in,
-                   int64_t out) {
-  if (!parallel(batch * in * out)) {
-    for (int64_t n = 0; n < batch; ++n) data_columns(diff_dst + n * out, weights, diff_src + n * in, in, out, 0, in);
-    return;
-  }
+                   int64_t out, const TeamChoice& team) {
+  team.run([&](bool split) {
+    if (!split) {
+      for (int64_t n = 0; n < batch; ++n) data_columns(diff_dst + n * out, weights, diff_src + n * in, in, out, 0, in);
+      return;
+    }
 #pragma omp parallel
-  {
-    const Range r = share(in, omp_get_thread_num(), omp_get_num_threads(), 16);
-    for (int64_t n = 0; n < batch; ++n)
-      data_columns(diff_dst + n * out, weights, diff_src + n * in, in, out, r.begin, r.end);
-  }
+    {
+      const Range r = share(in, omp_get_thread_num(), omp_get_num_threads(), 16);
+      for (int64_t n = 0; n < batch; ++n)
+        data_columns(diff_dst + n * out, weights, diff_src + n * in, in, out, r.begin, r.end);
+    }
+  });
 }
 
 void backward_weights(const float* src, const float* diff_dst, float* diff_weights, float* diff_bias, int64_t batch,
-                      int64_t in, int64_t out) {
+                      int64_t in, int64_t out, const TeamChoice& team) {
   if (diff_bias != nullptr)
     for (int64_t o = 0; o < out; ++o) {
       float s = 0.0f;
@@ -188,15 +198,17 @@ void backward_weights(const float* src, const float* diff_dst, float* diff_weigh
       diff_bias[o] = s;
     }
   if (diff_weights == nullptr) return;
-  if (!parallel(batch * in * out)) {
-    weight_rows(src, diff_dst, diff_weights, batch, in, out, 0, out);
-    return;
-  }
+  team.run([&](bool split) {
+    if (!split) {
+      weight_rows(src, diff_dst, diff_weights, batch, in, out, 0, out);
+      return;
+    }
 #pragma omp parallel
-  {
-    const Range r = share(out, omp_get_thread_num(), omp_get_num_threads(), 1);
-    weight_rows(src, diff_dst, diff_weights, batch, in, out, r.begin, r.end);
-  }
+    {
+      const Range r = share(out, omp_get_thread_num(), omp_get_num_threads(), 1);
+      weight_rows(src, diff_dst, diff_weights, batch, in, out, r.begin, r.end);
+    }
+  });
 }
 
 }  // namespace plexus::plugins::linear_direct

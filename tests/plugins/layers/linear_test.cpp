@@ -338,6 +338,44 @@ TEST(Linear, DirectLoopsMatchOnednnAndIgnoreTeamSize) {
   }
 }
 
+// One instance called many times with a team of 2: its direct loops warm up
+// split, then time both ways and keep the faster (linear_direct.hpp,
+// TeamChoice). Every call's dst, diff_src and diff_weights are bit-identical
+// to a team of 1's, whichever way it went.
+TEST(Linear, DirectResultsDoNotDependOnTheTimedChoiceOfTeam) {
+  const OpKernel& k = builtin_registry().op("linear");
+  const AttrMap attrs{{"out_features", AttrValue(int64_t{256})}, {"impl", AttrValue(std::string("direct"))}};
+  const Shape in[] = {Shape{2, 784}};  // 401408 multiply-adds: timed both ways
+  auto inst = k.create("fc", k.resolve_attrs(attrs, "fc"), in);
+  const std::vector<Tensor> src{random_tensor(in[0], 1)};
+  const std::vector<Tensor> params{random_tensor(inst->shapes().params[0], 2),
+                                   random_tensor(inst->shapes().params[1], 3)};
+  const Tensor diff_dst = random_tensor(Shape{2, 256}, 4);
+  struct Result {
+    std::vector<float> dst, diff_src, diff_weights;
+  };
+  auto call = [&] {
+    const Tensor dst = inst->forward(src, params, true);
+    std::vector<Tensor> diff_src{Tensor::empty(in[0])};
+    std::vector<Tensor> diff_params{Tensor::empty(params[0].shape()), Tensor::empty(params[1].shape())};
+    inst->backward(src, params, dst, diff_dst, diff_src, diff_params);
+    auto vec = [](const Tensor& t) { return std::vector<float>(t.data(), t.data() + t.numel()); };
+    return Result{vec(dst), vec(diff_src[0]), vec(diff_params[0])};
+  };
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const Result one = call();
+  omp_set_num_threads(2);
+  for (int i = 0; i < 40; ++i) {
+    SCOPED_TRACE("call " + std::to_string(i));
+    const Result r = call();
+    EXPECT_EQ(r.dst, one.dst);
+    EXPECT_EQ(r.diff_src, one.diff_src);
+    EXPECT_EQ(r.diff_weights, one.diff_weights);
+  }
+  omp_set_num_threads(saved);
+}
+
 // A sample's output does not depend on where it sits in the batch: the
 // direct loops sum every sample with the same instructions, including the
 // last, incomplete group of four when there are fewer than four outputs.
