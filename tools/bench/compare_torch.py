@@ -12,6 +12,14 @@ for each side together with the ratio
 
 so a ratio above 1 means Plexus is faster.
 
+At one thread, each round pins both sides to the same CPU (the usable CPUs
+in turn, round by round; --pin none turns this off). The logical CPUs of a
+VM need not be equal: on the project's machine, with identical code, one
+CPU ran W3 at 388k Plexus steps/s and 17.7k PyTorch steps/s while the other
+ran it at 242k and 8.8k; unpinned, the two sides could land on different
+CPUs and the ratio measured the CPUs rather than the frameworks. At more than
+one thread both sides use every CPU and nothing is pinned.
+
 PyTorch gets its best configuration: for each workload several configurations
 (OPENBLAS_NUM_THREADS=1 or =threads; at more than one thread OpenMP's default
 or PASSIVE wait policy; for LeNet also channels_last or plain memory format) run in every round, and the fastest by median is reported in
@@ -255,6 +263,7 @@ def worker_main(args):
         return result
 
     # The inference workload runs entirely under inference_mode (no autograd).
+    usable_cpus = os.sched_getaffinity(0)
     mode = torch.inference_mode() if name == "mlp_infer1" else torch.enable_grad()
     with mode:
         # First warm-up: one-off costs (allocator, oneDNN primitive creation).
@@ -265,7 +274,12 @@ def worker_main(args):
               "blas_loaded": loaded_blas_libraries()})
         for line in sys.stdin:
             command = line.strip()
-            if command == "run":
+            if command.startswith("run"):
+                # "run" or "run cpu=N": the calling thread (torch's only
+                # compute thread at one thread) moves to CPU N, or back to
+                # every CPU the process may use.
+                cpu = command.partition("cpu=")[2]
+                os.sched_setaffinity(0, {int(cpu)} if cpu else usable_cpus)
                 emit(timed_run(warmup_steps=max(1, steps // 2)))
             elif command == "quit":
                 break
@@ -366,9 +380,10 @@ class TorchWorker:
         raise RuntimeError("torch worker (%s) exited with code %s"
                            % (self.config.label(), self.proc.wait()))
 
-    def run(self):
-        """One timed run; returns {"median", "min", "max", "unit", ...}."""
-        self.proc.stdin.write("run\n")
+    def run(self, cpu=None):
+        """One timed run, on CPU `cpu` if given; returns {"median", "min",
+        "max", "unit", ...}."""
+        self.proc.stdin.write("run\n" if cpu is None else "run cpu=%d\n" % cpu)
         self.proc.stdin.flush()
         return self._receive()
 
@@ -389,14 +404,16 @@ class PlexusError(RuntimeError):
     pass
 
 
-def run_plexus(args, workload, threads):
-    """Run `plexus bench` once for one workload and thread count and return
-    its JSON record (README format: "median" in the workload's unit)."""
+def run_plexus(args, workload, threads, cpu=None):
+    """Run `plexus bench` once for one workload and thread count (on CPU
+    `cpu` only, if given) and return its JSON record (README format:
+    "median" in the workload's unit)."""
     cmd = [args.plexus, "bench", "--json", "--threads", str(threads),
            "--workload", workload] + args.plexus_arg
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, timeout=args.plexus_timeout)
+                              text=True, timeout=args.plexus_timeout, preexec_fn=pin)
     except subprocess.TimeoutExpired:
         raise PlexusError("%s timed out after %ss" % (" ".join(cmd), args.plexus_timeout))
     except OSError as e:
@@ -442,11 +459,20 @@ def aggregate(runs):
             "min": min(lows), "max": max(highs), "runs": len(runs)}
 
 
+def round_cpus(args, threads):
+    """The CPU each round pins both sides to, or None per round (unpinned)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if args.pin == "none" or threads != 1 or len(cpus) < 2:
+        return [None] * args.rounds
+    return [cpus[rnd % len(cpus)] for rnd in range(args.rounds)]
+
+
 def compare_one(args, workload, threads, log):
     """Interleaved rounds for one workload and thread count.
 
     Each round runs every PyTorch configuration (rotated, so none always
-    goes first) and then Plexus. Returns a result row."""
+    goes first) and then Plexus, all on the round's CPU at one thread
+    (round_cpus). Returns a result row."""
     unit = WORKLOADS[workload]["unit"]
     configs = torch_configs(workload, threads, args.omp_wait_policy)
     workers = []
@@ -457,19 +483,20 @@ def compare_one(args, workload, threads, log):
         torch_runs = {id(w): [] for w in workers}
         plexus_runs = []
         plexus_error = None
-        for rnd in range(args.rounds):
+        for rnd, cpu in enumerate(round_cpus(args, threads)):
+            where = "" if cpu is None else " cpu %d" % cpu
             shift = rnd % len(workers)
             for worker in workers[shift:] + workers[:shift]:
-                result = worker.run()
+                result = worker.run(cpu)
                 torch_runs[id(worker)].append(result)
-                log("  round %d torch  %-72s %10.2f %s"
-                    % (rnd + 1, worker.config.label(), result["median"], unit))
+                log("  round %d%s torch  %-72s %10.2f %s"
+                    % (rnd + 1, where, worker.config.label(), result["median"], unit))
             if not args.skip_plexus and plexus_error is None:
                 try:
-                    result = run_plexus(args, workload, threads)
+                    result = run_plexus(args, workload, threads, cpu)
                     plexus_runs.append(result)
-                    log("  round %d plexus %-72s %10.2f %s"
-                        % (rnd + 1, "", result["median"], unit))
+                    log("  round %d%s plexus %-72s %10.2f %s"
+                        % (rnd + 1, where, "", result["median"], unit))
                 except PlexusError as e:
                     plexus_error = str(e)
                     log("  plexus FAILED: %s" % e)
@@ -643,6 +670,9 @@ def parse_args(argv):
     p.add_argument("--omp-wait-policy", choices=["try", "default", "passive"], default="try",
                    help="torch's OpenMP wait policy at more than one thread: try libgomp's "
                         "default and PASSIVE and keep the faster (default), or only one")
+    p.add_argument("--pin", choices=["alternate", "none"], default="alternate",
+                   help="at one thread, pin both sides of each round to the same CPU, "
+                        "the usable CPUs in turn (default), or pin nothing")
     p.add_argument("--python", default=DEFAULT_PYTHON,
                    help="python with torch for the workers (default %s)" % DEFAULT_PYTHON)
     p.add_argument("--allow-reference-blas", action="store_true",
@@ -698,8 +728,12 @@ def main(argv):
     out.write("BLAS:    %s (%s -> %s)\n" % (blas_kind, BLAS_LINK, blas_path))
     out.write("plexus:  %s\n" % ("skipped" if args.skip_plexus else args.plexus))
     out.write("load:    %s at start\n" % load_average())
-    out.write("runs:    %d rounds, %d timed repeats per torch run%s\n\n"
+    out.write("runs:    %d rounds, %d timed repeats per torch run%s\n"
               % (args.rounds, args.repeats, ", quick" if args.quick else ""))
+    out.write("pinning: %s\n\n" % (
+        "at 1 thread both sides of a round on one CPU, CPUs %s in turn"
+        % ",".join(map(str, sorted(os.sched_getaffinity(0))))
+        if args.pin == "alternate" and len(os.sched_getaffinity(0)) > 1 else "none"))
     out.flush()
 
     rows = []
