@@ -68,23 +68,29 @@ Linear::Linear(const sdk::InstanceContext& ctx)
     const dnnl::primitive_attr fwd_attr = relu_ ? FusedRelu::forward_attr() : attr;
     const auto& eng = dnnl_.engine();
     const auto prop = dnnl::prop_kind::forward_training;
-    // The forward takes its weights in the layout oneDNN prefers, reordered
-    // from the plain parameter on every call (brgemm kernels; with plain 'oi'
-    // weights it runs gemm with B transposed). Measured at batch 256,
-    // 256 -> 256 (LISTA): 0.260 ms plain against 0.155 + 0.010 for the
-    // reorder at 2 threads, 0.372 against 0.336 + 0.015 at 1; batch 128,
-    // 256 -> 256: 0.127-0.135 against 0.081 + 0.009 at 2 threads. The
-    // backward keeps plain weights: there the blocked ones were no faster.
-    const dnnl::memory::desc w_any(dnnl::memory::dims{out_, in_}, dnnl::memory::data_type::f32,
-                                   dnnl::memory::format_tag::any);
-    fwd_pd_ = bias_ ? Fwd::primitive_desc({prop, src_md_, w_any, bias_md_, dst_md_}, fwd_attr, eng)
-                    : Fwd::primitive_desc({prop, src_md_, w_any, dst_md_}, fwd_attr, eng);
-    fwd_weights_md_ = fwd_pd_.weights_desc();
-    if (fwd_weights_md_ != weights_md_) weights_to_fwd_ = Reorder(dnnl_, weights_md_, fwd_weights_md_);
+    // The forward is a matmul, dst = src x W^T: the plain [out, in] weights
+    // are W^T in 'ba' order, which oneDNN 2.6's brgemm matmul takes as they
+    // are. Measured per call at 2 threads (1 thread) on the project's
+    // machine: 784 -> 256 at batch 128, 153 us (270) against 250 (318) for
+    // the inner product on blocked weights with the per-call reorder that
+    // needs, and 180 (276) for the inner product on plain weights; 256 ->
+    // 256 at batch 256, 100 (167) against 122 (186) and 117 (176); 400 ->
+    // 120 at batch 64, 29 (38) against 76 (46) and 39 (41). An inner product
+    // on plain weights also fell, in some processes, to 2.3 times its time
+    // (LISTA at 1 thread: 44 against 100 steps/s). The backward stays on the
+    // inner product: matmul was no faster there. The inner product's forward
+    // descriptor remains as the backward's hint.
+    fwd_pd_ = bias_ ? Fwd::primitive_desc({prop, src_md_, weights_md_, bias_md_, dst_md_}, attr, eng)
+                    : Fwd::primitive_desc({prop, src_md_, weights_md_, dst_md_}, attr, eng);
+    const dnnl::memory::desc w_t(dnnl::memory::dims{in_, out_}, dnnl::memory::data_type::f32,
+                                 dnnl::memory::format_tag::ba);
+    matmul_bias_md_ = bias_ ? plain_md({1, out_}) : dnnl::memory::desc();
+    matmul_pd_ = dnnl::matmul::primitive_desc({src_md_, w_t, matmul_bias_md_, dst_md_}, fwd_attr, eng);
+    matmul_weights_md_ = w_t;
     bwd_data_pd_ = BwdData::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, fwd_pd_);
     bwd_weights_pd_ = bias_ ? BwdWeights::primitive_desc({src_md_, weights_md_, bias_md_, dst_md_}, attr, eng, fwd_pd_)
                             : BwdWeights::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, fwd_pd_);
-    fwd_ = dnnl::inner_product_forward(fwd_pd_);
+    matmul_ = dnnl::matmul(matmul_pd_);
     bwd_data_ = dnnl::inner_product_backward_data(bwd_data_pd_);
     bwd_weights_ = dnnl::inner_product_backward_weights(bwd_weights_pd_);
     if (relu_) fused_relu_ = FusedRelu(static_cast<int64_t>(dst_md_.get_size() / sizeof(float)));
@@ -98,18 +104,12 @@ void Linear::forward(sdk::ForwardContext& ctx) const {
                            ctx.dst().data(), batch_, in_, out_, relu_, fwd_team_);
     return;
   }
-  const float* weights = ctx.param(0).data();
-  ScratchBuffer reordered(weights_to_fwd_ ? fwd_weights_md_.get_size() : 0, dnnl_.scratch());
-  if (weights_to_fwd_) {
-    weights_to_fwd_.run(dnnl_, "linear weights reorder", weights, reordered.floats());
-    weights = reordered.floats();
-  }
   Args args{
       {DNNL_ARG_SRC, src_md_, ctx.src(0).data()},
-      {DNNL_ARG_WEIGHTS, fwd_weights_md_, weights},
+      {DNNL_ARG_WEIGHTS, matmul_weights_md_, ctx.param(0).data()},
       {DNNL_ARG_DST, dst_md_, ctx.dst().data()}};
-  if (bias_) args.add({DNNL_ARG_BIAS, bias_md_, ctx.param(1).data()});
-  dnnl_.run("linear forward", fwd_, fwd_pd_.scratchpad_desc(), args);
+  if (bias_) args.add({DNNL_ARG_BIAS, matmul_bias_md_, ctx.param(1).data()});
+  dnnl_.run("linear forward", matmul_, matmul_pd_.scratchpad_desc(), args);
 }
 
 void Linear::backward(sdk::BackwardContext& ctx) const {

@@ -54,13 +54,13 @@ struct Linear : sdk::OpDefaults {
   // Whether each direct loop splits over the OpenMP team, by measurement.
   linear_direct::TeamChoice fwd_team_, bwd_data_team_, bwd_weights_team_;
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
-  dnnl::memory::desc fwd_weights_md_;  // the forward's choice; weights_md_ (plain) for the backward
-  Reorder weights_to_fwd_;             // set when the two differ
+  dnnl::memory::desc matmul_weights_md_, matmul_bias_md_;  // the weights as W^T {in, out} 'ba'; bias {1, out}
   FusedRelu fused_relu_;
   dnnl::inner_product_forward::primitive_desc fwd_pd_;
   dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
   dnnl::inner_product_backward_weights::primitive_desc bwd_weights_pd_;
-  dnnl::inner_product_forward fwd_;
+  dnnl::matmul::primitive_desc matmul_pd_;  // the forward (linear.cpp says why not the inner product)
+  dnnl::matmul matmul_;
   dnnl::inner_product_backward_data bwd_data_;
   dnnl::inner_product_backward_weights bwd_weights_;
 };
