@@ -155,7 +155,7 @@ void TeamChoice::record(int slot, float us) const {
     std::sort(v.begin(), v.end());
     return 0.5f * (v[v.size() / 2 - 1] + v[v.size() / 2]);
   };
-  decided_.store(median(split) < median(one) ? 1 : 0, std::memory_order_release);
+  decided_.store(median(split) < kSplitGain * median(one) ? 1 : 0, std::memory_order_release);
 }
 
 void forward(const float* src, const float* weights, const float* bias, float* dst, int64_t batch, int64_t in,

@@ -25,7 +25,10 @@ namespace plexus::plugins::linear_direct {
 /// bandwidth only when the two threads are on separate cores. So the first
 /// kWarm calls take the split (untimed; they fault pages in and fill caches),
 /// the next kTrials calls alternate the two ways under a clock, and the
-/// faster median is kept for the instance's life. The two ways give
+/// split is kept for the instance's life only if its median is at least 10%
+/// below the single thread's (a split also takes the other core, and in a
+/// near tie it lost: 784 -> 256 at batch 1 measured 9.23 us split against
+/// 9.27 alone, and the whole W5 call then took 15.3 us against 14.0-14.7). The two ways give
 /// bit-identical results (each output is one dot product in a fixed order),
 /// so the choice changes only the time. Calls below kTryMacs multiply-adds,
 /// on a team of 1, or under ThreadSanitizer always stay on the calling thread.
@@ -36,6 +39,7 @@ class TeamChoice {
   static constexpr int kWarm = 4;
   static constexpr int kTrials = 16;  // 8 each way
   static constexpr int64_t kTryMacs = int64_t{1} << 15;
+  static constexpr float kSplitGain = 0.9f;  // split's median must be below this times one thread's
 
   explicit TeamChoice(int64_t macs) : macs_(macs) {}
   TeamChoice(const TeamChoice&) = delete;
