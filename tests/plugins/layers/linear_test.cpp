@@ -312,8 +312,10 @@ TEST(Linear, DirectLoopsMatchOnednnAndIgnoreTeamSize) {
     int64_t out;
     const char* activation;
   };
-  // Fewer than four outputs go four samples at a time: batches of 7 and 5
-  // end in an incomplete group; 1100 x 240 -> 1 takes the parallel path.
+  // Rows past the last group of eight go eight samples at a time (7 x 30 ->
+  // 1, 5 x 30 -> 2: an incomplete group of samples) or, for small batches,
+  // all at once per sample (1 x 256 -> 10, 3 x 300 -> 262); 1100 x 240 -> 1
+  // takes the parallel path.
   const Case cases[] = {{{1, 784}, 256, "relu"}, {{1, 256}, 10, "none"}, {{3, 300}, 262, "none"},
                         {{1, 1000}, 70, "relu"}, {{7, 30}, 1, "none"},     {{5, 30}, 2, "relu"},
                         {{1100, 240}, 1, "none"}, {{1100, 240}, 3, "none"}};
@@ -378,7 +380,9 @@ TEST(Linear, DirectResultsDoNotDependOnTheTimedChoiceOfTeam) {
 
 // A sample's output does not depend on where it sits in the batch: the
 // direct loops sum every sample with the same instructions, including the
-// last, incomplete group of four when there are fewer than four outputs.
+// last, incomplete group of eight samples for the rows past the last group
+// of eight, and whether those rows go sample-wise (batch 7) or row-wise
+// (batch 1).
 TEST(Linear, DirectOutputOfASampleIgnoresItsPlaceInTheBatch) {
   for (const int64_t out : {int64_t{1}, int64_t{3}, int64_t{6}}) {
     SCOPED_TRACE("out " + std::to_string(out));
