@@ -28,9 +28,9 @@ namespace plexus::plugins::linear_direct {
 /// split is kept for the instance's life only if its median is at least 10%
 /// below the single thread's (a split also takes the other core, and in a
 /// near tie it lost: 784 -> 256 at batch 1 measured 9.23 us split against
-/// 9.27 alone, and the whole W5 call then took 15.3 us against 14.0-14.7). The two ways give
-/// bit-identical results (each output is one dot product in a fixed order),
-/// so the choice changes only the time. Calls below kTryMacs multiply-adds,
+/// 9.27 alone, and the whole W5 call then took 15.3 us against 14.0-14.7).
+/// The two ways give bit-identical results (each output is one dot product
+/// in a fixed order), so the choice changes only the time. Calls below kTryMacs multiply-adds,
 /// on a team of 1, or under ThreadSanitizer always stay on the calling thread.
 /// Safe for concurrent calls (forward and backward are const and may run
 /// concurrently): the trial slots are handed out by an atomic counter.
