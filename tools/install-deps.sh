@@ -10,6 +10,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   googletest libgtest-dev
   zlib1g-dev
+  python3
 )
 
 missing=()
