@@ -78,18 +78,18 @@ Linear::Linear(const sdk::InstanceContext& ctx)
     // 120 at batch 64, 29 (38) against 76 (46) and 39 (41). An inner product
     // on plain weights also fell, in some processes, to 2.3 times its time
     // (LISTA at 1 thread: 44 against 100 steps/s). The backward stays on the
-    // inner product: matmul was no faster there. The inner product's forward
-    // descriptor remains as the backward's hint.
-    fwd_pd_ = bias_ ? Fwd::primitive_desc({prop, src_md_, weights_md_, bias_md_, dst_md_}, attr, eng)
-                    : Fwd::primitive_desc({prop, src_md_, weights_md_, dst_md_}, attr, eng);
+    // inner product: matmul was no faster there. An inner product forward
+    // descriptor is still made, as the backward's hint.
+    const Fwd::primitive_desc hint = bias_ ? Fwd::primitive_desc({prop, src_md_, weights_md_, bias_md_, dst_md_}, attr, eng)
+                                           : Fwd::primitive_desc({prop, src_md_, weights_md_, dst_md_}, attr, eng);
     const dnnl::memory::desc w_t(dnnl::memory::dims{in_, out_}, dnnl::memory::data_type::f32,
                                  dnnl::memory::format_tag::ba);
     matmul_bias_md_ = bias_ ? plain_md({1, out_}) : dnnl::memory::desc();
     matmul_pd_ = dnnl::matmul::primitive_desc({src_md_, w_t, matmul_bias_md_, dst_md_}, fwd_attr, eng);
     matmul_weights_md_ = w_t;
-    bwd_data_pd_ = BwdData::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, fwd_pd_);
-    bwd_weights_pd_ = bias_ ? BwdWeights::primitive_desc({src_md_, weights_md_, bias_md_, dst_md_}, attr, eng, fwd_pd_)
-                            : BwdWeights::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, fwd_pd_);
+    bwd_data_pd_ = BwdData::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, hint);
+    bwd_weights_pd_ = bias_ ? BwdWeights::primitive_desc({src_md_, weights_md_, bias_md_, dst_md_}, attr, eng, hint)
+                            : BwdWeights::primitive_desc({src_md_, weights_md_, dst_md_}, attr, eng, hint);
     matmul_ = dnnl::matmul(matmul_pd_);
     bwd_data_ = dnnl::inner_product_backward_data(bwd_data_pd_);
     bwd_weights_ = dnnl::inner_product_backward_weights(bwd_weights_pd_);

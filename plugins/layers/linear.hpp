@@ -56,7 +56,6 @@ struct Linear : sdk::OpDefaults {
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
   dnnl::memory::desc matmul_weights_md_, matmul_bias_md_;  // the weights as W^T {in, out} 'ba'; bias {1, out}
   FusedRelu fused_relu_;
-  dnnl::inner_product_forward::primitive_desc fwd_pd_;
   dnnl::inner_product_backward_data::primitive_desc bwd_data_pd_;
   dnnl::inner_product_backward_weights::primitive_desc bwd_weights_pd_;
   dnnl::matmul::primitive_desc matmul_pd_;  // the forward (linear.cpp says why not the inner product)
