@@ -730,10 +730,10 @@ def main(argv):
     out.write("load:    %s at start\n" % load_average())
     out.write("runs:    %d rounds, %d timed repeats per torch run%s\n"
               % (args.rounds, args.repeats, ", quick" if args.quick else ""))
+    pinned = [c for c in round_cpus(args, 1) if c is not None]
     out.write("pinning: %s\n\n" % (
-        "at 1 thread both sides of a round on one CPU, CPUs %s in turn"
-        % ",".join(map(str, sorted(os.sched_getaffinity(0))))
-        if args.pin == "alternate" and len(os.sched_getaffinity(0)) > 1 else "none"))
+        "at 1 thread both sides of a round on one CPU; rounds on CPU %s"
+        % ", ".join(map(str, pinned)) if pinned else "none"))
     out.flush()
 
     rows = []
